@@ -1,0 +1,37 @@
+# The two commands: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test regen bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+## demo: start the emulator in-process and run start -> ping -> stop against it
+demo: $(VENV)/.installed
+	$(VENV)/bin/binance-usdm-ws demo
+
+## test: codegen --check, ruff, mypy --strict, pytest
+test: $(VENV)/.installed-test
+	$(PY) -m codegen --check
+	$(PY) -m ruff check --quiet src codegen tests examples
+	$(PY) -m ruff format --check --quiet src codegen tests examples
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+## regen: regenerate src/ from schema/
+regen: $(VENV)/.installed-test
+	$(PY) -m codegen
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .hypothesis

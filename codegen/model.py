@@ -1,0 +1,351 @@
+"""Load schema/ into a small typed intermediate model.
+
+Templates render this model only; they never read raw schema JSON. Everything
+that can be wrong in a schema file is reported here as a :class:`SchemaError`
+naming the file, before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import keyword
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError as _MetaSchemaError
+
+__all__ = [
+    "Api",
+    "ErrorCase",
+    "Group",
+    "Method",
+    "Param",
+    "SchemaError",
+    "load_api",
+    "snake_case",
+]
+
+SECURITY_AUTH = {
+    "NONE": "NONE",
+    "USER_STREAM": "API_KEY",
+    "MARKET_DATA": "API_KEY",
+}
+"""Security type -> the runtime's ``Auth`` member. Signed types are not supported yet."""
+
+#: Keyword arguments every generated method has; no parameter may take these names.
+RESERVED_ARGS = frozenset({"api_key", "return_rate_limits", "timeout", "self"})
+#: Wire parameters the runtime fills in itself.
+AUTH_PARAMS = frozenset({"apiKey"})
+
+
+class SchemaError(Exception):
+    """A schema file is invalid; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One request parameter of a method."""
+
+    wire: str
+    name: str
+    annotation: str
+    required: bool
+    description: str
+    to_wire: str
+    """Python expression turning the argument ``name`` into its wire value."""
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """An error a method's docs name."""
+
+    code: int
+    status: int
+    when: str
+
+
+@dataclass(frozen=True)
+class Method:
+    """One wire method and everything rendered from it."""
+
+    wire: str
+    source: str
+    group_wire: str | None
+    name: str
+    class_prefix: str
+    title: str
+    description: str
+    security: str
+    auth: str
+    weight: int | str
+    idempotent: bool
+    docs: str
+    errors: tuple[ErrorCase, ...]
+    params: tuple[Param, ...]
+    sends_api_key: bool
+    result_schema: Mapping[str, Any]
+    local_defs: Mapping[str, Any]
+
+    @property
+    def result_class(self) -> str:
+        return f"{self.class_prefix}Result"
+
+    @property
+    def response_class(self) -> str:
+        return f"{self.class_prefix}Response"
+
+
+@dataclass(frozen=True)
+class Group:
+    """The methods sharing a dotted prefix: ``userDataStream.*`` -> ``client.user_data_stream``."""
+
+    wire: str | None
+    attr: str
+    class_name: str
+    methods: tuple[Method, ...]
+
+
+@dataclass(frozen=True)
+class Api:
+    """Everything in schema/."""
+
+    envelope_defs: Mapping[str, Any]
+    methods: tuple[Method, ...]
+    sources: tuple[str, ...] = field(default=())
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        """Named groups, sorted by wire name; methods with no dot are in no group."""
+        by_wire: dict[str, list[Method]] = {}
+        for method in self.methods:
+            if method.group_wire is not None:
+                by_wire.setdefault(method.group_wire, []).append(method)
+        return tuple(
+            Group(
+                wire=wire,
+                attr=snake_case(wire),
+                class_name=pascal_case(wire),
+                methods=tuple(methods),
+            )
+            for wire, methods in sorted(by_wire.items())
+        )
+
+    @property
+    def root_methods(self) -> tuple[Method, ...]:
+        return tuple(m for m in self.methods if m.group_wire is None)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def snake_case(name: str) -> str:
+    """``userDataStream`` -> ``user_data_stream``; Python keywords get a trailing ``_``."""
+    out = _CAMEL.sub("_", name).lower()
+    return out + "_" if keyword.iskeyword(out) else out
+
+
+def pascal_case(name: str) -> str:
+    """``userDataStream`` -> ``UserDataStream``."""
+    return name[:1].upper() + name[1:]
+
+
+def _split_wire(wire: str) -> tuple[str | None, str, str]:
+    """``v2/account.balance`` -> (``account``, ``balance_v2``, ``AccountBalanceV2``)."""
+    version, _, rest = wire.rpartition("/")
+    group, _, name = rest.rpartition(".")
+    py_name = snake_case(name)
+    if version:
+        py_name = f"{py_name.rstrip('_')}_{version}"
+    prefix = pascal_case(group) + pascal_case(name) + version.upper()
+    return (group or None), py_name, prefix
+
+
+def _annotation(schema: Mapping[str, Any], where: str) -> tuple[str, str]:
+    """The Python annotation of a parameter schema and how to turn a value into its wire form."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        values = schema["enum"]
+        if not all(isinstance(v, str) for v in values):
+            raise SchemaError(f"{where}: only string enums are supported")
+        return "Literal[" + ", ".join(json.dumps(v) for v in values) + "]", "{}"
+    if kind == "string":
+        if schema.get("format") == "decimal":
+            return "Decimal | str", "str({})"
+        return "str", "{}"
+    if kind == "integer":
+        return "int", "{}"
+    if kind == "boolean":
+        return "bool", "{}"
+    if kind == "number":
+        return "float", "{}"
+    raise SchemaError(f"{where}: unsupported parameter type {kind!r}")
+
+
+def _meta_validator(schema_dir: Path) -> Draft202012Validator:
+    meta_path = schema_dir / "x-binance.schema.json"
+    meta = _read_json(meta_path)
+    _check_schema(meta, meta_path)
+    return Draft202012Validator(meta)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path}: not valid JSON: {exc}") from None
+
+
+def _check_schema(document: Any, path: Path) -> None:
+    """Validate ``document`` against the JSON Schema 2020-12 meta-schema."""
+    try:
+        Draft202012Validator.check_schema(document)
+    except _MetaSchemaError as exc:
+        location = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise SchemaError(f"{path}: not a valid JSON Schema at {location}: {exc.message}") from None
+
+
+def _rewrite_refs(node: Any, local_prefix: str, path: Path) -> Any:
+    """Point a method file's ``$ref`` s into the combined document's ``$defs``.
+
+    ``#/$defs/X`` (local) -> ``#/$defs/<prefix>X``; ``../envelope.json#/$defs/X`` -> ``#/$defs/X``.
+    """
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref":
+                if not isinstance(value, str):
+                    raise SchemaError(f"{path}: $ref must be a string")
+                if value.startswith("#/$defs/"):
+                    value = "#/$defs/" + local_prefix + value[len("#/$defs/") :]
+                elif value.startswith("../envelope.json#/$defs/"):
+                    value = "#/$defs/" + value[len("../envelope.json#/$defs/") :]
+                else:
+                    raise SchemaError(
+                        f"{path}: unsupported $ref {value!r} "
+                        "(use #/$defs/… or ../envelope.json#/$defs/…)"
+                    )
+                out[key] = value
+            else:
+                out[key] = _rewrite_refs(value, local_prefix, path)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, local_prefix, path) for item in node]
+    return node
+
+
+def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
+    document = _read_json(path)
+    _check_schema(document, path)
+    if not isinstance(document, dict):
+        raise SchemaError(f"{path}: must be a JSON object")
+    info = document.get("x-binance")
+    errors = sorted(meta.iter_errors(info), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        location = "/".join(str(p) for p in first.absolute_path) or "(block)"
+        raise SchemaError(f"{path}: invalid x-binance block at {location}: {first.message}")
+    wire = info["method"]
+    expected_name = wire.replace("/", "_") + ".json"
+    if path.name != expected_name:
+        raise SchemaError(f"{path}: the file of method {wire} must be named {expected_name}")
+    security = info["security"]
+    if security not in SECURITY_AUTH:
+        raise SchemaError(f"{path}: security {security} needs request signing, not supported yet")
+    properties = document.get("properties")
+    if document.get("type") != "object" or not isinstance(properties, dict):
+        raise SchemaError(
+            f'{path}: must be {{"type": "object", "properties": {{"params", "result"}}}}'
+        )
+    for part in ("params", "result"):
+        if part not in properties:
+            raise SchemaError(f"{path}: properties.{part} is missing")
+    params_schema = properties["params"]
+    if params_schema.get("type") != "object":
+        raise SchemaError(f'{path}: properties.params must have "type": "object"')
+    group, name, prefix = _split_wire(wire)
+    required = set(params_schema.get("required", []))
+    params = []
+    sends_api_key = False
+    for wire_name, schema in params_schema.get("properties", {}).items():
+        if wire_name in AUTH_PARAMS:
+            sends_api_key = True
+            continue
+        py_name = snake_case(wire_name)
+        where = f"{path}: params.{wire_name}"
+        if py_name in RESERVED_ARGS:
+            raise SchemaError(f"{where}: the name {py_name} is reserved for the SDK")
+        annotation, to_wire = _annotation(schema, where)
+        params.append(
+            Param(
+                wire=wire_name,
+                name=py_name,
+                annotation=annotation,
+                required=wire_name in required,
+                description=" ".join(str(schema.get("description", "")).split()),
+                to_wire=to_wire.format(py_name),
+            )
+        )
+    if sends_api_key and security == "NONE":
+        raise SchemaError(f"{path}: security NONE cannot send apiKey")
+    if not sends_api_key and SECURITY_AUTH[security] == "API_KEY":
+        raise SchemaError(f"{path}: security {security} needs params.properties.apiKey")
+    params.sort(key=lambda p: (not p.required, p.name))
+    local_defs = {
+        prefix + name: _rewrite_refs(schema, prefix, path)
+        for name, schema in document.get("$defs", {}).items()
+    }
+    return Method(
+        wire=wire,
+        source=path.relative_to(root.parent).as_posix(),
+        group_wire=group,
+        name=name,
+        class_prefix=prefix,
+        title=str(document.get("title", wire)),
+        description=" ".join(str(document.get("description", "")).split()),
+        security=security,
+        auth=SECURITY_AUTH[security],
+        weight=info["weight"],
+        idempotent=info["idempotent"],
+        docs=info["docs"],
+        errors=tuple(ErrorCase(**e) for e in info.get("errors", [])),
+        params=tuple(params),
+        sends_api_key=sends_api_key,
+        result_schema=_rewrite_refs(copy.deepcopy(properties["result"]), prefix, path),
+        local_defs=local_defs,
+    )
+
+
+def _method_files(schema_dir: Path) -> Iterator[Path]:
+    methods_dir = schema_dir / "methods"
+    if not methods_dir.is_dir():
+        raise SchemaError(f"{methods_dir}: directory not found")
+    yield from sorted(methods_dir.glob("*.json"))
+
+
+def load_api(schema_dir: Path) -> Api:
+    """Load and validate every file of ``schema_dir``."""
+    schema_dir = schema_dir.resolve()
+    meta = _meta_validator(schema_dir)
+    envelope_path = schema_dir / "envelope.json"
+    envelope = _read_json(envelope_path)
+    _check_schema(envelope, envelope_path)
+    for required in ("RateLimit", "ErrorResponse", "Response"):
+        if required not in envelope.get("$defs", {}):
+            raise SchemaError(f"{envelope_path}: $defs.{required} is missing")
+    methods = [_load_method(path, schema_dir, meta) for path in _method_files(schema_dir)]
+    seen: dict[str, str] = {}
+    for method in methods:
+        key = f"{method.group_wire}.{method.name}"
+        if key in seen:
+            raise SchemaError(f"{method.source} and {seen[key]} both generate {key}")
+        seen[key] = method.source
+    methods.sort(key=lambda m: m.wire)
+    sources = [f"{schema_dir.name}/envelope.json", *(m.source for m in methods)]
+    return Api(envelope_defs=envelope["$defs"], methods=tuple(methods), sources=tuple(sources))

@@ -1,0 +1,63 @@
+"""Typed client of the Binance USDⓈ-M Futures WebSocket API (ws-fapi).
+
+::
+
+    from binance_usdm_ws import AsyncClient
+
+    async with AsyncClient(api_key="...") as client:
+        reply = await client.user_data_stream.start()
+        print(reply.result.listen_key, reply.rate_limits)
+
+Models and methods are generated from the JSON Schema in ``schema/``;
+exceptions are in :mod:`binance_usdm_ws.errors`; an emulator of the API for
+offline tests is in :mod:`binance_usdm_ws.testing`.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from ._client import PROD_URL, TESTNET_URL, AsyncClient
+from ._hooks import MethodInfo
+from ._methods import METHODS
+from ._models import *  # noqa: F403  (the generated models; see _models.__all__)
+from ._models import __all__ as _models_all
+from .errors import (
+    ApiError,
+    BadRequestError,
+    BinanceWsError,
+    ConnectionClosedError,
+    ForbiddenError,
+    InvalidApiKeyError,
+    IpBannedError,
+    ListenKeyNotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+    UnauthorizedError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "PROD_URL",
+    "TESTNET_URL",
+    "ApiError",
+    "AsyncClient",
+    "BadRequestError",
+    "BinanceWsError",
+    "ConnectionClosedError",
+    "ForbiddenError",
+    "InvalidApiKeyError",
+    "IpBannedError",
+    "ListenKeyNotFoundError",
+    "MethodInfo",
+    "ProtocolError",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "ServerError",
+    "UnauthorizedError",
+    "errors",
+]
+__all__ += _models_all

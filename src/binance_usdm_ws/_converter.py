@@ -1,0 +1,78 @@
+"""The SDK's one cattrs converter: wire JSON (already parsed) <-> generated attrs models.
+
+Policy:
+
+- Built by :func:`make_converter` on cattrs' preconf JSON converter; the global
+  converter is never touched.
+- Wire names come from each attrs field's ``metadata["wire"]`` (written there
+  by codegen) and are applied with ``override(rename=...)`` by one hook
+  factory for all attrs classes; Python names are snake_case.
+- Unknown extra keys in a reply are ignored (the API adds fields over time);
+  a missing required key fails. Unstructuring leaves out optional fields
+  that hold their default (``None``), as the server does.
+- Primitives are strict: a ``str`` field takes only a JSON string, an ``int``
+  field only a JSON integer (not a bool), a ``bool`` field only a JSON
+  boolean, a ``float`` field an integer or a float. cattrs' default would
+  coerce (``bool("false")`` is ``True``), which hides server bugs.
+- Detailed validation is off: decoding is on the hot path, and the caller
+  (:mod:`._protocol`) turns any failure into a :class:`~.errors.ProtocolError`
+  naming the method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+from cattrs import Converter
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.preconf.json import make_converter as make_json_converter
+
+__all__ = ["CONVERTER", "make_converter"]
+
+T = TypeVar("T")
+
+
+def _wire_overrides(cls: type[Any]) -> dict[str, Any]:
+    # Typed Any: mypy would match the **overrides against the factories' own keyword flags.
+    return {
+        field.name: override(rename=field.metadata["wire"])
+        for field in attrs.fields(cls)
+        if "wire" in field.metadata
+    }
+
+
+def _strict(kind: type[T], accepts: tuple[type, ...]) -> Callable[[Any, Any], T]:
+    def structure(value: Any, _: Any) -> T:
+        # bool is a subclass of int: exclude it unless bool is what we want.
+        if isinstance(value, accepts) and (kind is bool or not isinstance(value, bool)):
+            return value  # type: ignore[return-value]
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+
+    return structure
+
+
+def make_converter() -> Converter:
+    """Build the converter described in this module's docstring."""
+    converter = make_json_converter(detailed_validation=False, forbid_extra_keys=False)
+    converter.register_structure_hook(str, _strict(str, (str,)))
+    converter.register_structure_hook(int, _strict(int, (int,)))
+    converter.register_structure_hook(bool, _strict(bool, (bool,)))
+    converter.register_structure_hook(float, _strict(float, (int, float)))
+
+    def structure_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
+        return make_dict_structure_fn(cls, converter, **_wire_overrides(cls))
+
+    def unstructure_factory(cls: type[Any]) -> Callable[[Any], Any]:
+        return make_dict_unstructure_fn(
+            cls, converter, _cattrs_omit_if_default=True, **_wire_overrides(cls)
+        )
+
+    converter.register_structure_hook_factory(attrs.has, structure_factory)
+    converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    return converter
+
+
+#: The converter the SDK uses; build your own with :func:`make_converter` to customise.
+CONVERTER = make_converter()

@@ -1,0 +1,71 @@
+"""The hand-written hooks that generated code calls.
+
+Generated method groups (:mod:`._methods`) build a request's ``params`` and
+hand it to :meth:`AsyncRequester._request`; the client implements that hook.
+Generated code never reaches into the client otherwise.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from typing import Any, TypeVar
+
+import attrs
+
+__all__ = ["AsyncRequester", "Auth", "MethodInfo"]
+
+R = TypeVar("R")
+
+
+class Auth(enum.Enum):
+    """What a method needs to authenticate, from its schema's security type."""
+
+    NONE = "NONE"
+    """Security NONE: no API key."""
+    API_KEY = "API_KEY"
+    """Security USER_STREAM / MARKET_DATA: ``apiKey`` in params, no signature."""
+
+
+@attrs.frozen(kw_only=True)
+class MethodInfo:
+    """What the schema says of one wire method (see ``schema/methods/*.json``)."""
+
+    method: str
+    """Wire method name, e.g. ``userDataStream.ping``."""
+    security: str
+    """Binance security type, e.g. ``USER_STREAM``."""
+    weight: int | str
+    """Request weight: a number, or the docs' text when it depends on the parameters."""
+    idempotent: bool
+    """Sending the request twice has the effect of sending it once (safe to retry)."""
+    docs: str
+    """URL of the method's page in the official docs."""
+
+
+class AsyncRequester(abc.ABC):
+    """Sends one request and returns its decoded reply; implemented by the client."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    async def _request(
+        self,
+        method: str,
+        params: dict[str, Any],
+        response_type: type[R],
+        *,
+        auth: Auth,
+        api_key: str | None,
+        return_rate_limits: bool | None,
+        timeout: float | None,
+    ) -> R:
+        """Send ``method`` with ``params`` and decode the 200 reply as ``response_type``.
+
+        ``params`` is a fresh dict built for this call; the requester may add
+        to it (``apiKey``, ``returnRateLimits``).
+
+        Raises an :class:`~binance_usdm_ws.errors.ApiError` subclass for any
+        other status, and the other :mod:`~binance_usdm_ws.errors` for
+        timeouts, closed connections and undecodable replies.
+        """

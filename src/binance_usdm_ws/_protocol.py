@@ -1,0 +1,174 @@
+"""Sans-I/O core of the client: request ids, the pending-request table, encoding
+requests, decoding reply frames and mapping failed replies to exceptions.
+
+Nothing here touches a socket or an event loop, so all of it is tested with
+plain strings. A *waiter* is whatever the caller wants handed back with the
+outcome of its request (the asyncio client uses a future).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, NamedTuple, TypeVar
+
+from cattrs import Converter
+
+from ._converter import CONVERTER
+from ._models import ErrorResponse
+from .errors import ApiError, BinanceWsError, ProtocolError, error_from_reply
+
+__all__ = ["Outcome", "Protocol", "new_request_id"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+W = TypeVar("W")
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_loads = json.loads
+
+
+def new_request_id() -> str:
+    """A fresh request id: a uuid4 string (36 characters, valid per the API's id rule)."""
+    return str(uuid.uuid4())
+
+
+class Outcome(NamedTuple, Generic[W]):
+    """What became of one pending request: exactly one of ``result`` / ``error`` is meaningful."""
+
+    waiter: W
+    result: Any
+    error: BinanceWsError | None
+
+
+class _Pending(NamedTuple, Generic[W]):
+    method: str
+    response_type: type[Any]
+    waiter: W
+
+
+class Protocol(Generic[W]):
+    """The state of one connection's request/reply matching.
+
+    :meth:`prepare` registers a request and returns the text frame to send;
+    :meth:`receive` takes a frame from the server and returns the outcomes it
+    settles. A reply is delivered to the request whose ``id`` it carries and to
+    no other. An ``"id": null`` error reply (e.g. an API key revoked, status
+    401) cannot be tied to one request, so it fails every pending request.
+    Frames that cannot be blamed on any request are logged and dropped.
+    """
+
+    def __init__(
+        self,
+        *,
+        converter: Converter = CONVERTER,
+        id_factory: Callable[[], str] = new_request_id,
+    ) -> None:
+        self._converter = converter
+        self._id_factory = id_factory
+        self._pending: dict[str | int, _Pending[W]] = {}
+
+    def __len__(self) -> int:
+        """Number of requests awaiting a reply."""
+        return len(self._pending)
+
+    def prepare(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None,
+        response_type: type[Any],
+        waiter: W,
+    ) -> tuple[str, str]:
+        """Register a request; return its id and the JSON text frame to send."""
+        request_id = self._id_factory()
+        while request_id in self._pending:  # only a custom id_factory can repeat itself
+            request_id = self._id_factory()
+        message: dict[str, Any] = {"id": request_id, "method": method}
+        if params:
+            message["params"] = params
+        text = _dumps(message)
+        self._pending[request_id] = _Pending(method, response_type, waiter)
+        return request_id, text
+
+    def forget(self, request_id: str | int) -> None:
+        """Drop a request that no longer wants its reply (timed out, cancelled, never sent)."""
+        self._pending.pop(request_id, None)
+
+    def fail_all(self, error: Callable[[str | int, str], BinanceWsError]) -> list[Outcome[W]]:
+        """Fail every pending request with ``error(request_id, method)`` and empty the table."""
+        pending, self._pending = self._pending, {}
+        return [Outcome(p.waiter, None, error(rid, p.method)) for rid, p in pending.items()]
+
+    def receive(self, frame: str | bytes) -> list[Outcome[W]]:
+        """Decode one frame from the server and return the outcomes it settles."""
+        if not isinstance(frame, str):
+            logger.warning("dropped a binary frame of %d bytes from the server", len(frame))
+            return []
+        try:
+            message = _loads(frame)
+        except ValueError:
+            logger.warning("dropped a frame that is not JSON: %.200r", frame)
+            return []
+        if not isinstance(message, dict):
+            logger.warning("dropped a frame that is not a JSON object: %.200r", frame)
+            return []
+        request_id = message.get("id")
+        if request_id is None:
+            return self._unattributed(message, frame)
+        if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
+            logger.warning("dropped a frame with an invalid id: %.200r", frame)
+            return []
+        pending = self._pending.pop(request_id, None)
+        if pending is None:
+            # Typically the late reply of a request that timed out.
+            logger.debug("dropped a reply for an unknown id %.80r", request_id)
+            return []
+        status = message.get("status")
+        if status == 200 and type(status) is int:
+            try:
+                result = self._converter.structure(message, pending.response_type)
+            except Exception as exc:  # cattrs raises KeyError/TypeError/ValueError/...
+                error: BinanceWsError = ProtocolError(
+                    f"cannot decode the reply to {pending.method} (id {request_id!r}): "
+                    f"{type(exc).__name__}: {exc}"
+                )
+                return [Outcome(pending.waiter, None, error)]
+            return [Outcome(pending.waiter, result, None)]
+        return [Outcome(pending.waiter, None, self._api_error(message, request_id, pending.method))]
+
+    def _api_error(
+        self, message: dict[str, Any], request_id: str | int | None, method: str | None
+    ) -> BinanceWsError:
+        try:
+            reply = self._converter.structure(message, ErrorResponse)
+        except Exception as exc:
+            return ProtocolError(
+                f"cannot decode the error reply to {method} (id {request_id!r}): "
+                f"{type(exc).__name__}: {exc}"
+            )
+        return error_from_reply(
+            status=reply.status,
+            code=reply.error.code,
+            msg=reply.error.msg,
+            request_id=request_id,
+            method=method,
+            rate_limits=reply.rate_limits,
+            data=reply.error.data,
+        )
+
+    def _unattributed(self, message: dict[str, Any], frame: str) -> list[Outcome[W]]:
+        if message.get("status") == 200 or "error" not in message:
+            logger.warning("dropped a frame with no usable id: %.200r", frame)
+            return []
+        error = self._api_error(message, None, None)
+        if not isinstance(error, ApiError):
+            logger.warning("dropped an error frame with no usable id: %.200r", frame)
+            return []
+        logger.warning(
+            "the server sent an error for no request, failing %d pending: %s",
+            len(self._pending),
+            error,
+        )
+        return self.fail_all(error.with_request)

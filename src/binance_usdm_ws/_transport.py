@@ -1,0 +1,173 @@
+"""The websockets connection: sends requests, reads replies, settles waiters.
+
+This is the one place where websockets' exceptions are translated into ours.
+One reader task per connection feeds every frame to the sans-I/O
+:class:`~._protocol.Protocol`; calls wait on plain futures, timed by one
+``call_later`` each (no per-call task, no ``wait_for`` wrapper).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from ._protocol import Protocol
+from .errors import BinanceWsError, ConnectionClosedError, RequestTimeoutError
+
+__all__ = ["Connection"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+R = TypeVar("R")
+
+Waiter = asyncio.Future[Any]
+
+
+def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError:
+    if isinstance(exc, ConnectionClosed):
+        rcvd = exc.rcvd
+        detail = f"code {rcvd.code}, reason {rcvd.reason!r}" if rcvd else "no close frame"
+        return ConnectionClosedError(f"{what}: the connection closed ({detail})")
+    if exc is None:
+        return ConnectionClosedError(f"{what}: the connection closed")
+    return ConnectionClosedError(f"{what}: the connection failed: {type(exc).__name__}: {exc}")
+
+
+class Connection:
+    """One open WebSocket connection to the API and its pending requests."""
+
+    def __init__(self, ws: ClientConnection, protocol: Protocol[Waiter]) -> None:
+        self._ws = ws
+        self._protocol = protocol
+        self._loop = asyncio.get_running_loop()
+        self._closed: ConnectionClosedError | None = None
+        self._reader = self._loop.create_task(self._read(), name="binance_usdm_ws reader")
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        protocol: Protocol[Waiter] | None = None,
+        open_timeout: float | None = 10.0,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        max_size: int | None = 2**20,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> Connection:
+        """Open a connection to ``url``; raise :class:`ConnectionClosedError` when that fails."""
+        kwargs: dict[str, Any] = {}
+        if ssl_context is not None:
+            kwargs["ssl"] = ssl_context
+        try:
+            ws = await connect(
+                url,
+                open_timeout=open_timeout,
+                ping_interval=ping_interval,
+                ping_timeout=ping_timeout,
+                max_size=max_size,
+                compression=None,  # the API does not compress; skip negotiating it
+                proxy=None,
+                **kwargs,
+            )
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+            raise ConnectionClosedError(
+                f"cannot connect to {_safe_url(url)}: {type(exc).__name__}: {exc}"
+            ) from exc
+        logger.debug("connected to %s", _safe_url(url))
+        return cls(ws, protocol if protocol is not None else Protocol())
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection has ended (pending calls have then all failed)."""
+        return self._closed is not None
+
+    @property
+    def pending(self) -> int:
+        """Number of requests awaiting a reply."""
+        return len(self._protocol)
+
+    async def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None,
+        response_type: type[R],
+        timeout: float | None,
+    ) -> R:
+        """Send one request and return its decoded reply; raise on any failure."""
+        if self._closed is not None:
+            raise self._closed
+        future: Waiter = self._loop.create_future()
+        request_id, text = self._protocol.prepare(method, params, response_type, future)
+        timer = (
+            self._loop.call_later(timeout, _expire, future, method, request_id, timeout)
+            if timeout is not None
+            else None
+        )
+        try:
+            try:
+                await self._ws.send(text)
+            except ConnectionClosed as exc:
+                raise _closed_error(exc, f"{method} was not sent") from exc
+            result: R = await future
+            return result
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._protocol.forget(request_id)
+
+    async def close(self) -> None:
+        """Close the connection; pending calls fail with :class:`ConnectionClosedError`."""
+        await self._ws.close()
+        await asyncio.shield(self._reader)
+
+    async def _read(self) -> None:
+        ws = self._ws
+        receive = self._protocol.receive
+        failure: BaseException | None = None
+        try:
+            async for frame in ws:
+                for waiter, result, error in receive(frame):
+                    if waiter.done():
+                        continue
+                    if error is None:
+                        waiter.set_result(result)
+                    else:
+                        waiter.set_exception(error)
+        except ConnectionClosed as exc:
+            failure = exc
+        except Exception as exc:  # never let the reader die silently
+            logger.exception("the connection reader failed")
+            failure = exc
+            await ws.close(1011, "client reader failed")
+        finally:
+            if failure is None:
+                failure = ws.close_exc
+            self._closed = _closed_error(failure, "no reply")
+            logger.debug("connection ended: %s", self._closed)
+            error = self._closed
+
+            def fail(request_id: str | int, method: str) -> BinanceWsError:
+                return ConnectionClosedError(f"{method} (id {request_id!r}): {error}")
+
+            for waiter, _, closed in self._protocol.fail_all(fail):
+                if not waiter.done() and closed is not None:
+                    waiter.set_exception(closed)
+
+
+def _expire(future: Waiter, method: str, request_id: str, timeout: float) -> None:
+    if not future.done():
+        future.set_exception(
+            RequestTimeoutError(f"{method} (id {request_id!r}): no reply within {timeout:g} s")
+        )
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its query string (which could carry a listenKey)."""
+    return url.split("?", 1)[0]

@@ -1,0 +1,431 @@
+"""An emulator of the USDⓈ-M Futures WebSocket API: a real websockets server on loopback.
+
+It behaves as the docs (and, where they are silent, observed servers)
+describe; the choices made where nothing is documented are marked
+*undocumented* below and are switchable where it matters:
+
+- Request envelope: ``id`` is echoed with its JSON type. A frame that is not
+  a JSON object, or whose ``id`` is not a signed 64-bit integer, a string
+  matching ``^[a-zA-Z0-9-_]{1,36}$`` or null, gets ``"id": null``, status 400
+  and code ``envelope_error_code`` (default -1000, seen on ws-fapi; spot uses
+  -1135). A non-object ``params`` or a bad ``method`` echo the id. The
+  messages follow the form seen on the wire, ``Invalid '<field>' in JSON
+  request; …``; the texts for bad JSON and for an unknown method are
+  undocumented. The connection stays open after any of these.
+- ``userDataStream.start`` creates a listenKey for the API key, or returns
+  the active one and extends it to 60 minutes from now; ``ping`` extends and
+  returns it; ``stop`` invalidates it and returns ``{}``. ``ping``/``stop``
+  with no active key: 400 / -1125 "This listenKey does not exist." (the WS
+  status is undocumented; REST uses 400).
+- A missing or malformed ``apiKey``: 401 / -2014; a well-formed but unknown
+  one: 401 / -2015.
+- ``session.status`` answers as documented, with ``apiKey`` null (this
+  emulator implements no ``session.logon``).
+- ``rateLimits``: REQUEST_WEIGHT per minute against ``weight_limit`` (2400),
+  shared by every connection (the limit is per IP); the handshake costs 5.
+  A request that would go over the limit gets 429 / -1003. ``rateLimits`` is
+  in every reply unless the URL says ``?returnRateLimits=false``; a request's
+  own ``params.returnRateLimits`` overrides that.
+
+Time comes from an injectable clock (``clock=FakeClock()``), so tests make keys
+expire without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+import string
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from ..errors import redact
+from ._clock import wall_clock_ms
+
+__all__ = ["Emulator"]
+
+logger = logging.getLogger("binance_usdm_ws.testing")
+
+LISTEN_KEY_TTL_MS = 60 * 60 * 1000
+HANDSHAKE_WEIGHT = 5
+_ID_PATTERN = re.compile(r"[a-zA-Z0-9_-]{1,36}")
+_API_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_INT64 = range(-(2**63), 2**63)
+_LISTEN_KEY_ALPHABET = string.ascii_letters + string.digits
+_BAD_ID_MSG = (
+    "Invalid 'id' in JSON request; expected an integer, "
+    "a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."
+)
+_TOO_MANY_REQUESTS_MSG = (
+    "Too many requests; current limit is {limit} requests per minute. "
+    "Please use the websocket for live updates to avoid polling the API."
+)
+
+
+class _Reject(Exception):
+    """A request fails with this status, code and message."""
+
+    def __init__(self, status: int, code: int, msg: str) -> None:
+        super().__init__(status, code, msg)
+        self.status = status
+        self.code = code
+        self.msg = msg
+
+
+@attrs.define
+class _ListenKey:
+    key: str
+    expires_at_ms: int
+
+
+@attrs.define
+class _Session:
+    """Per-connection state."""
+
+    return_rate_limits: bool
+    connected_since_ms: int
+
+
+Handler = Callable[["Emulator", _Session, dict[str, Any]], Any]
+
+
+@attrs.frozen
+class _Method:
+    weight: int
+    params: frozenset[str]
+    handler: Handler
+
+
+class Emulator:
+    """A local stand-in for ``wss://ws-fapi.binance.com/ws-fapi/v1``.
+
+    Use it as an async context manager::
+
+        async with Emulator(api_keys={"k1", "k2"}) as emu:
+            async with AsyncClient(api_key="k1", url=emu.url) as client:
+                await client.user_data_stream.start()
+
+    Args:
+        api_keys: the API keys the server knows; others get -2015.
+        host: interface to listen on (loopback by default).
+        port: TCP port; 0 picks a free one (read it back from :attr:`url`).
+        clock: epoch-milliseconds clock; defaults to the system clock.
+        weight_limit: REQUEST_WEIGHT allowed per minute.
+        envelope_error_code: error code of malformed-envelope replies.
+    """
+
+    def __init__(
+        self,
+        api_keys: Iterable[str] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], int] = wall_clock_ms,
+        weight_limit: int = 2400,
+        envelope_error_code: int = -1000,
+    ) -> None:
+        self.api_keys: set[str] = set(api_keys)
+        self.clock = clock
+        self.weight_limit = weight_limit
+        self.envelope_error_code = envelope_error_code
+        self.calls: Counter[str] = Counter()
+        """How many requests each method has answered (any status)."""
+        self.requests: deque[dict[str, Any]] = deque(maxlen=1000)
+        """The last 1000 requests that parsed as JSON objects, as received."""
+        self._host = host
+        self._port = port
+        self._server: Server | None = None
+        self._listen_keys: dict[str, _ListenKey] = {}
+        self._weight_window = -1
+        self._weight_used = 0
+        self._hold = False
+        self._held: list[tuple[ServerConnection, str]] = []
+        self._held_changed = asyncio.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> Emulator:
+        """Start listening; return self."""
+        if self._server is None:
+            self._server = await serve(
+                self._serve,
+                self._host,
+                self._port,
+                process_request=self._process_request,
+                compression=None,
+                ping_interval=None,
+            )
+        return self
+
+    async def stop(self) -> None:
+        """Close every connection (close code 1001) and stop listening."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not started")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """``ws://127.0.0.1:<port>/ws-fapi/v1``: pass it to the client as ``url``."""
+        return f"ws://{self._host}:{self.port}/ws-fapi/v1"
+
+    # -- what tests inspect and change -----------------------------------------------------
+
+    def listen_key(self, api_key: str) -> str | None:
+        """The API key's active listenKey, or ``None`` (never started, stopped or expired)."""
+        entry = self._active_listen_key(api_key)
+        return entry.key if entry else None
+
+    def listen_key_expires_at(self, api_key: str) -> int | None:
+        """When the API key's active listenKey expires, in epoch ms, or ``None``."""
+        entry = self._active_listen_key(api_key)
+        return entry.expires_at_ms if entry else None
+
+    def delete_listen_key(self, api_key: str) -> None:
+        """Invalidate the API key's listenKey server-side, as if it had expired."""
+        self._listen_keys.pop(api_key, None)
+
+    async def drop_connections(self, code: int = 1011, reason: str = "") -> None:
+        """Close every client connection with ``code``; the server keeps listening."""
+        if self._server is None:
+            return
+        connections = list(self._server.connections)
+        await asyncio.gather(*(ws.close(code, reason) for ws in connections))
+
+    def hold_replies(self) -> None:
+        """Stop sending replies: requests are still read and answered, but the replies wait."""
+        self._hold = True
+
+    async def wait_held(self, count: int) -> None:
+        """Wait until at least ``count`` replies are held."""
+        while len(self._held) < count:
+            self._held_changed.clear()
+            await self._held_changed.wait()
+
+    async def release_replies(self) -> None:
+        """Send every held reply, in order, and stop holding."""
+        self._hold = False
+        held, self._held = self._held, []
+        for ws, text in held:
+            try:
+                await ws.send(text)
+            except ConnectionClosed:
+                pass
+
+    # -- the server ------------------------------------------------------------------------
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        parts = urlsplit(request.path)
+        if parts.path != "/ws-fapi/v1":
+            return connection.respond(HTTPStatus.NOT_FOUND, "Not found.\n")
+        flag = parse_qs(parts.query).get("returnRateLimits", ["true"])[-1]
+        if flag not in ("true", "false"):
+            return connection.respond(HTTPStatus.BAD_REQUEST, "Invalid returnRateLimits.\n")
+        return None
+
+    async def _serve(self, ws: ServerConnection) -> None:
+        query = parse_qs(urlsplit(ws.request.path if ws.request else "").query)
+        session = _Session(
+            return_rate_limits=query.get("returnRateLimits", ["true"])[-1] == "true",
+            connected_since_ms=self.clock(),
+        )
+        self._charge(HANDSHAKE_WEIGHT)
+        try:
+            async for frame in ws:
+                reply = self.handle(session, frame)
+                if self._hold:
+                    self._held.append((ws, reply))
+                    self._held_changed.set()
+                else:
+                    await ws.send(reply)
+        except ConnectionClosed:
+            pass
+
+    def handle(self, session: _Session, frame: str | bytes) -> str:
+        """Answer one frame (the server's whole request logic; no I/O)."""
+        request_id: Any = None
+        return_rate_limits = session.return_rate_limits
+        try:
+            message = self._parse(frame)
+            request_id = message["id"]
+            method_name = message.get("method")
+            if not isinstance(method_name, str) or not method_name:
+                raise _Reject(
+                    400,
+                    self.envelope_error_code,
+                    "Invalid 'method' in JSON request; expected a string.",
+                )
+            params = message.get("params", {})
+            if not isinstance(params, dict):
+                raise _Reject(
+                    400,
+                    self.envelope_error_code,
+                    "Invalid 'params' in JSON request; expected an object.",
+                )
+            method = _METHODS.get(method_name)
+            if method is None:
+                raise _Reject(400, self.envelope_error_code, f"Unknown method '{method_name}'.")
+            self.calls[method_name] += 1
+            params = dict(params)
+            override = params.pop("returnRateLimits", None)
+            if override is not None:
+                if not isinstance(override, bool):
+                    raise _Reject(
+                        400, -1130, "Data sent for parameter 'returnRateLimits' is not valid."
+                    )
+                return_rate_limits = override
+            unread = set(params) - method.params
+            if unread:
+                raise _Reject(
+                    400,
+                    -1104,
+                    f"Not all sent parameters were read; read '{len(params) - len(unread)}' "
+                    f"parameter(s) but was sent '{len(params)}'.",
+                )
+            if not self._charge(method.weight):
+                raise _Reject(429, -1003, _TOO_MANY_REQUESTS_MSG.format(limit=self.weight_limit))
+            result = method.handler(self, session, params)
+            reply: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
+        except _Reject as rejection:
+            reply = {
+                "id": request_id,
+                "status": rejection.status,
+                "error": {"code": rejection.code, "msg": rejection.msg},
+            }
+        if return_rate_limits:
+            reply["rateLimits"] = [self._weight_usage()]
+        return json.dumps(reply, separators=(",", ":"))
+
+    def _parse(self, frame: str | bytes) -> dict[str, Any]:
+        if not isinstance(frame, str):
+            raise _Reject(
+                400,
+                self.envelope_error_code,
+                "Invalid JSON request; expected a JSON object in a text frame.",
+            )
+        try:
+            message = json.loads(frame)
+        except ValueError:
+            raise _Reject(
+                400, self.envelope_error_code, "Invalid JSON request; the frame is not valid JSON."
+            ) from None
+        if not isinstance(message, dict):
+            raise _Reject(
+                400, self.envelope_error_code, "Invalid JSON request; expected a JSON object."
+            )
+        self.requests.append(message)
+        request_id = message.get("id", ...)
+        valid = (
+            request_id is None
+            or (type(request_id) is int and request_id in _INT64)
+            or (isinstance(request_id, str) and _ID_PATTERN.fullmatch(request_id) is not None)
+        )
+        if not valid:
+            raise _Reject(400, self.envelope_error_code, _BAD_ID_MSG)
+        return message
+
+    def _charge(self, weight: int) -> bool:
+        """Count ``weight`` in the current minute; False (and nothing counted) over the limit."""
+        window = self.clock() // 60_000
+        if window != self._weight_window:
+            self._weight_window, self._weight_used = window, 0
+        if self._weight_used + weight > self.weight_limit:
+            return False
+        self._weight_used += weight
+        return True
+
+    def _weight_usage(self) -> dict[str, Any]:
+        if self.clock() // 60_000 != self._weight_window:
+            self._weight_window, self._weight_used = self.clock() // 60_000, 0
+        return {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": self.weight_limit,
+            "count": self._weight_used,
+        }
+
+    # -- API keys and listenKeys -----------------------------------------------------------
+
+    def _authenticate(self, params: dict[str, Any]) -> str:
+        api_key = params.get("apiKey")
+        if not isinstance(api_key, str) or _API_KEY_PATTERN.fullmatch(api_key) is None:
+            raise _Reject(401, -2014, "API-key format invalid.")
+        if api_key not in self.api_keys:
+            logger.debug("rejected unknown API key %s", redact(api_key))
+            raise _Reject(401, -2015, "Invalid API-key, IP, or permissions for action.")
+        return api_key
+
+    def _active_listen_key(self, api_key: str) -> _ListenKey | None:
+        entry = self._listen_keys.get(api_key)
+        if entry is not None and entry.expires_at_ms <= self.clock():
+            del self._listen_keys[api_key]
+            return None
+        return entry
+
+    def _start(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
+        api_key = self._authenticate(params)
+        entry = self._active_listen_key(api_key)
+        expires = self.clock() + LISTEN_KEY_TTL_MS
+        if entry is None:
+            key = "".join(secrets.choice(_LISTEN_KEY_ALPHABET) for _ in range(64))
+            entry = self._listen_keys[api_key] = _ListenKey(key, expires)
+        else:
+            entry.expires_at_ms = expires
+        return {"listenKey": entry.key}
+
+    def _ping(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
+        api_key = self._authenticate(params)
+        entry = self._active_listen_key(api_key)
+        if entry is None:
+            raise _Reject(400, -1125, "This listenKey does not exist.")
+        entry.expires_at_ms = self.clock() + LISTEN_KEY_TTL_MS
+        return {"listenKey": entry.key}
+
+    def _stop(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
+        api_key = self._authenticate(params)
+        if self._active_listen_key(api_key) is None:
+            raise _Reject(400, -1125, "This listenKey does not exist.")
+        del self._listen_keys[api_key]
+        return {}
+
+    def _session_status(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "apiKey": None,
+            "authorizedSince": None,
+            "connectedSince": session.connected_since_ms,
+            "returnRateLimits": session.return_rate_limits,
+            "serverTime": self.clock(),
+        }
+
+
+_METHODS: dict[str, _Method] = {
+    "userDataStream.start": _Method(1, frozenset({"apiKey"}), Emulator._start),
+    "userDataStream.ping": _Method(1, frozenset({"apiKey"}), Emulator._ping),
+    "userDataStream.stop": _Method(1, frozenset({"apiKey"}), Emulator._stop),
+    "session.status": _Method(2, frozenset(), Emulator._session_status),
+}

@@ -1,0 +1,55 @@
+"""Every module declares __all__, and the top-level exports are what the docs promise."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import binance_usdm_ws
+from binance_usdm_ws import _models
+
+
+def test_every_module_declares_all_and_all_names_exist() -> None:
+    names = ["binance_usdm_ws"] + [
+        m.name
+        for m in pkgutil.walk_packages(binance_usdm_ws.__path__, "binance_usdm_ws.")
+        if not m.name.endswith("__main__")
+    ]
+    for name in names:
+        module = importlib.import_module(name)
+        assert hasattr(module, "__all__"), name
+        for export in module.__all__:
+            assert hasattr(module, export), f"{name}.{export}"
+
+
+def test_top_level_exports() -> None:
+    expected = {
+        "AsyncClient",
+        "PROD_URL",
+        "TESTNET_URL",
+        "METHODS",
+        "MethodInfo",
+        "errors",
+        "ApiError",
+        "BadRequestError",
+        "BinanceWsError",
+        "ConnectionClosedError",
+        "ForbiddenError",
+        "InvalidApiKeyError",
+        "IpBannedError",
+        "ListenKeyNotFoundError",
+        "ProtocolError",
+        "RateLimitedError",
+        "RequestTimeoutError",
+        "ServerError",
+        "UnauthorizedError",
+    }
+    assert set(binance_usdm_ws.__all__) == expected | set(_models.__all__)
+    for name in ("RateLimit", "UserDataStreamPingResponse", "UserDataStreamStopResult"):
+        assert name in binance_usdm_ws.__all__
+
+
+def test_testing_exports() -> None:
+    from binance_usdm_ws import testing
+
+    assert set(testing.__all__) == {"Emulator", "FakeClock", "wall_clock_ms"}

@@ -1,0 +1,218 @@
+"""The sans-I/O core: strings in, outcomes out; no socket, no event loop."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from binance_usdm_ws import (
+    ApiError,
+    InvalidApiKeyError,
+    ListenKeyNotFoundError,
+    ProtocolError,
+    RateLimitType,
+    ServerError,
+    UnauthorizedError,
+    UserDataStreamPingResponse,
+    UserDataStreamStopResponse,
+)
+from binance_usdm_ws._protocol import Protocol, new_request_id
+
+
+def counter_ids() -> Any:
+    numbers = itertools.count(1)
+    return lambda: f"r{next(numbers)}"
+
+
+@pytest.fixture
+def protocol() -> Protocol[str]:
+    return Protocol(id_factory=counter_ids())
+
+
+def reply(request_id: Any, **body: Any) -> str:
+    return json.dumps({"id": request_id, **body})
+
+
+def test_new_request_id_is_a_valid_uuid4_string() -> None:
+    ids = {new_request_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(len(i) == 36 and i[14] == "4" for i in ids)
+
+
+def test_prepare_encodes_one_compact_json_request(protocol: Protocol[str]) -> None:
+    request_id, text = protocol.prepare(
+        "userDataStream.ping", {"apiKey": "k"}, UserDataStreamPingResponse, "waiter"
+    )
+    assert request_id == "r1"
+    assert text == '{"id":"r1","method":"userDataStream.ping","params":{"apiKey":"k"}}'
+    assert len(protocol) == 1
+    _, text = protocol.prepare("session.status", {}, UserDataStreamStopResponse, "w2")
+    assert text == '{"id":"r2","method":"session.status"}'  # no params: left out
+
+
+def test_replies_go_to_their_own_request_in_any_order(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    b, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "B")
+    [outcome_b] = protocol.receive(reply(b, status=200, result={"listenKey": "kb"}))
+    [outcome_a] = protocol.receive(reply(a, status=200, result={"listenKey": "ka"}))
+    assert (outcome_a.waiter, outcome_a.result.result.listen_key) == ("A", "ka")
+    assert (outcome_b.waiter, outcome_b.result.result.listen_key) == ("B", "kb")
+    assert outcome_a.error is None and len(protocol) == 0
+
+
+def test_a_reply_is_delivered_once(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    frame = reply(a, status=200, result={"listenKey": "k"})
+    assert len(protocol.receive(frame)) == 1
+    assert protocol.receive(frame) == []  # a duplicate is dropped
+
+
+def test_unknown_id_and_forgotten_requests_are_dropped(
+    protocol: Protocol[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    protocol.forget(a)
+    with caplog.at_level(logging.DEBUG, logger="binance_usdm_ws"):
+        assert protocol.receive(reply(a, status=200, result={"listenKey": "k"})) == []
+        assert protocol.receive(reply("other", status=200, result={})) == []
+    assert "unknown id" in caplog.text
+
+
+def test_error_reply_maps_to_the_exception_class(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    rate_limits = [
+        {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": 2400,
+            "count": 3,
+        }
+    ]
+    [outcome] = protocol.receive(
+        reply(
+            a,
+            status=400,
+            error={"code": -1125, "msg": "This listenKey does not exist."},
+            rateLimits=rate_limits,
+        )
+    )
+    error = outcome.error
+    assert isinstance(error, ListenKeyNotFoundError)
+    assert (error.status, error.code, error.request_id, error.method) == (
+        400,
+        -1125,
+        a,
+        "userDataStream.ping",
+    )
+    assert error.rate_limits is not None
+    assert error.rate_limits[0].rate_limit_type is RateLimitType.REQUEST_WEIGHT
+
+
+def test_error_data_and_retry_after(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    [outcome] = protocol.receive(
+        reply(
+            a,
+            status=503,
+            error={
+                "code": -1001,
+                "msg": "Internal error",
+                "data": {"serverTime": 1, "retryAfter": 2},
+            },
+        )
+    )
+    assert isinstance(outcome.error, ServerError)
+    assert outcome.error.data == {"serverTime": 1, "retryAfter": 2}
+    assert outcome.error.retry_after == 2
+
+
+def test_null_id_error_fails_every_pending_request(protocol: Protocol[str]) -> None:
+    ids = [
+        protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, w)[0]
+        for w in ("A", "B")
+    ]
+    outcomes = protocol.receive(
+        reply(
+            None,
+            status=401,
+            error={"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."},
+        )
+    )
+    assert [o.waiter for o in outcomes] == ["A", "B"]
+    errors = [o.error for o in outcomes]
+    assert all(isinstance(e, InvalidApiKeyError) for e in errors)
+    assert [e.request_id for e in errors if isinstance(e, ApiError)] == ids
+    assert errors[0] is not errors[1]
+    assert len(protocol) == 0
+
+
+def test_status_error_without_code_class(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    [outcome] = protocol.receive(reply(a, status=401, error={"code": -1002, "msg": "no"}))
+    assert type(outcome.error) is UnauthorizedError
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": 200, "result": {}},  # listenKey missing
+        {"status": 200, "result": {"listenKey": 5}},  # wrong type
+        {"status": 200, "result": []},
+        {"status": 200},
+        {"status": 400},  # no error object
+        {"status": 400, "error": {"code": "x", "msg": "m"}},
+        {"status": "200", "result": {"listenKey": "k"}},
+        {"status": 200, "result": {"listenKey": "k"}, "rateLimits": [{"rateLimitType": "X"}]},
+    ],
+)
+def test_undecodable_reply_is_a_protocol_error_for_its_call(
+    protocol: Protocol[str], body: dict[str, Any]
+) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    [outcome] = protocol.receive(reply(a, **body))
+    assert isinstance(outcome.error, ProtocolError)
+    assert "userDataStream.ping" in str(outcome.error)
+
+
+def test_unknown_fields_are_tolerated(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    [outcome] = protocol.receive(
+        reply(a, status=200, result={"listenKey": "k", "new": 1}, extra=True)
+    )
+    assert outcome.result.result.listen_key == "k"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "not json",
+        "[1]",
+        "null",
+        b"\x00\x01",
+        '{"status": 200}',
+        '{"id": null, "status": 200, "result": {}}',
+        '{"id": 1.5, "status": 400}',
+        '{"id": [1], "status": 200}',
+    ],
+)
+def test_frames_no_call_can_be_blamed_for_are_logged_and_dropped(
+    protocol: Protocol[str], caplog: pytest.LogCaptureFixture, frame: str | bytes
+) -> None:
+    protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    with caplog.at_level(logging.WARNING, logger="binance_usdm_ws"):
+        assert protocol.receive(frame) == []
+    assert "dropped" in caplog.text
+    assert len(protocol) == 1  # the pending call is untouched
+
+
+def test_fail_all(protocol: Protocol[str]) -> None:
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A")
+    protocol.prepare("c.d", {}, UserDataStreamPingResponse, "B")
+    outcomes = protocol.fail_all(lambda rid, method: ProtocolError(f"{method} {rid}"))
+    assert [(o.waiter, str(o.error)) for o in outcomes] == [("A", "a.b r1"), ("B", "c.d r2")]
+    assert len(protocol) == 0

@@ -1,0 +1,46 @@
+"""An API key never appears in full in logs, reprs or exception messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from binance_usdm_ws import AsyncClient, BinanceWsError
+from binance_usdm_ws.testing import Emulator
+
+from .conftest import KEY_1
+
+
+async def test_full_run_at_debug_never_logs_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    unknown = "unknownKeyZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+    texts: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        async with Emulator(api_keys={KEY_1}) as emulator:
+            async with AsyncClient(api_key=KEY_1, url=emulator.url) as client:
+                texts.append(repr(client))
+                await client.user_data_stream.start()
+                await client.user_data_stream.ping()
+                await client.user_data_stream.stop()
+                for call in (
+                    client.user_data_stream.ping(),
+                    client.user_data_stream.start(api_key=unknown),
+                ):
+                    try:
+                        await call
+                    except BinanceWsError as exc:
+                        texts += [str(exc), repr(exc)]
+                emulator.hold_replies()
+                pending = asyncio.ensure_future(client.user_data_stream.ping(timeout=None))
+                await emulator.wait_held(1)
+                await emulator.drop_connections()
+                try:
+                    await pending
+                except BinanceWsError as exc:
+                    texts += [str(exc), repr(exc)]
+    assert len(texts) == 7
+    everything = caplog.text + "\n".join(texts)
+    assert caplog.records  # the run did log
+    for key in (KEY_1, unknown):
+        assert key not in everything
