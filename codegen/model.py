@@ -245,7 +245,7 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
     _check_schema(document, path)
     if not isinstance(document, dict):
         raise SchemaError(f"{path}: must be a JSON object")
-    info = document.get("x-binance")
+    info: dict[str, Any] = document.get("x-binance") or {}
     errors = sorted(meta.iter_errors(info), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]

@@ -159,12 +159,9 @@ def models_schema(api: Api) -> dict[str, Any]:
 
 
 def render_models(api: Api) -> str:
-    from datamodel_code_generator import (
-        DataModelType,
-        InputFileType,
-        PythonVersion,
-        generate,
-    )
+    from datamodel_code_generator import generate
+    from datamodel_code_generator.enums import DataModelType, InputFileType
+    from datamodel_code_generator.format import PythonVersion
 
     with warnings.catch_warnings():
         # datamodel-code-generator warns about default formatters changing; we format ourselves.
