@@ -11,6 +11,7 @@ from binance_usdm_ws import (
     PROD_URL,
     TESTNET_URL,
     AsyncClient,
+    Backoff,
     ConnectionClosedError,
     InvalidApiKeyError,
     ListenKeyNotFoundError,
@@ -182,7 +183,7 @@ async def test_server_closing_fails_every_pending_call_at_once(
     results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), GUARD)
     assert all(isinstance(r, ConnectionClosedError) for r in results), results
     assert "code 1011" in str(results[0])
-    assert not client.connected
+    assert all(r.sent for r in results if isinstance(r, ConnectionClosedError))
 
 
 async def test_next_call_after_a_lost_connection_reconnects(
@@ -193,6 +194,63 @@ async def test_next_call_after_a_lost_connection_reconnects(
     await asyncio.wait_for(_until_disconnected(client), GUARD)
     pong = await asyncio.wait_for(client.user_data_stream.ping(), GUARD)
     assert pong.result.listen_key == emulator.listen_key(KEY_1)
+
+
+async def test_calls_while_reconnecting_wait_for_the_new_connection(
+    emulator: Emulator,
+) -> None:
+    fast = Backoff(0.01, 0.05)
+    async with AsyncClient(api_key=KEY_1, url=emulator.url, reconnect_backoff=fast) as client:
+        await client.user_data_stream.start()
+        await emulator.stop()  # the server goes away ...
+        await asyncio.wait_for(_until_disconnected(client), GUARD)
+        call = asyncio.ensure_future(client.user_data_stream.ping(timeout=GUARD))
+        await asyncio.sleep(0)  # ... while a call waits (and the client re-dials) ...
+        assert not call.done()
+        await emulator.start()  # ... and comes back on the same port
+        pong = await asyncio.wait_for(call, GUARD)
+        assert pong.result.listen_key == emulator.listen_key(KEY_1)
+        assert client.connections_opened >= 2
+
+
+async def test_no_connection_within_the_timeout_means_not_sent(emulator: Emulator) -> None:
+    fast = Backoff(0.01, 0.05)
+    async with AsyncClient(api_key=KEY_1, url=emulator.url, reconnect_backoff=fast) as client:
+        await emulator.stop()
+        await asyncio.wait_for(_until_disconnected(client), GUARD)
+        with pytest.raises(ConnectionClosedError, match="was not sent: no connection within") as e:
+            await client.user_data_stream.ping(timeout=0.2)
+        assert e.value.sent is False
+        assert "cannot connect" in str(e.value)  # the last attempt's error
+
+
+async def test_connection_is_replaced_before_its_maximum_age(
+    emulator: Emulator, clock: FakeClock
+) -> None:
+    async with AsyncClient(
+        api_key=KEY_1, url=emulator.url, clock=clock, max_connection_age=600
+    ) as client:
+        await client.user_data_stream.start()
+        emulator.hold_replies()
+        in_flight = asyncio.ensure_future(client.user_data_stream.ping(timeout=GUARD))
+        await asyncio.wait_for(emulator.wait_held(1), GUARD)
+        clock.advance(600)
+        while client.connections_opened < 2:
+            await asyncio.sleep(0.001)
+        assert emulator.connections_accepted == 2
+        # The call in flight on the old connection still gets its reply.
+        await emulator.release_replies()
+        assert (await asyncio.wait_for(in_flight, GUARD)).status == 200
+        pong = await client.user_data_stream.ping()
+        assert pong.result.listen_key == emulator.listen_key(KEY_1)
+
+
+def test_backoff_grows_and_is_bounded() -> None:
+    backoff = Backoff(0.5, 30, rng=lambda: 1.0)
+    assert [backoff.delay(n) for n in range(8)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+    assert Backoff(0.5, 30, rng=lambda: 0.0).delay(3) == 2.0  # jitter: half at least
+    with pytest.raises(ValueError):
+        Backoff(0, 1)
 
 
 async def test_return_rate_limits_false(emulator: Emulator) -> None:

@@ -17,8 +17,21 @@ from __future__ import annotations
 
 from . import errors
 from ._client import PROD_URL, TESTNET_URL, AsyncClient
+from ._clock import Clock, SystemClock
 from ._hooks import MethodInfo
+from ._keepalive import (
+    LISTEN_KEY_VALIDITY,
+    Keepalive,
+    KeepaliveEvent,
+    KeepaliveFleet,
+    ListenKeyRecreated,
+    ListenKeyRenewalFailed,
+    ListenKeyRenewed,
+    ListenKeyStarted,
+    ListenKeyStopped,
+)
 from ._methods import METHODS
+from ._supervisor import Backoff
 from ._models import *  # noqa: F403  (the generated models; see _models.__all__)
 from ._models import __all__ as _models_all
 from .errors import (
@@ -40,23 +53,35 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "LISTEN_KEY_VALIDITY",
     "METHODS",
     "PROD_URL",
     "TESTNET_URL",
     "ApiError",
     "AsyncClient",
+    "Backoff",
     "BadRequestError",
     "BinanceWsError",
+    "Clock",
     "ConnectionClosedError",
     "ForbiddenError",
     "InvalidApiKeyError",
     "IpBannedError",
+    "Keepalive",
+    "KeepaliveEvent",
+    "KeepaliveFleet",
     "ListenKeyNotFoundError",
+    "ListenKeyRecreated",
+    "ListenKeyRenewalFailed",
+    "ListenKeyRenewed",
+    "ListenKeyStarted",
+    "ListenKeyStopped",
     "MethodInfo",
     "ProtocolError",
     "RateLimitedError",
     "RequestTimeoutError",
     "ServerError",
+    "SystemClock",
     "UnauthorizedError",
     "errors",
 ]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import ssl as _ssl
+from collections.abc import Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from ._clock import Clock, SystemClock
 from ._hooks import Auth
+from ._keepalive import Keepalive, KeepaliveFleet
 from ._methods import AsyncApi
-from ._transport import Connection
+from ._supervisor import Backoff, Supervisor
 from .errors import ConnectionClosedError, redact
 
 __all__ = ["PROD_URL", "TESTNET_URL", "AsyncClient"]
@@ -62,8 +65,14 @@ class AsyncClient(AsyncApi):
 
     Use it as ``async with AsyncClient(...) as client:``, or ``await
     AsyncClient(...).connect()`` and later ``await client.close()``. A call
-    made while not connected opens the connection first; after a connection
-    is lost, the next call opens a new one.
+    made before ``connect()`` opens the connection itself. Once open, the
+    client keeps a connection: after an unexpected close it re-dials with
+    exponential backoff and jitter, and it replaces the connection before the
+    server's 24-hour limit. Calls in flight when a connection drops fail at
+    once with :class:`~binance_usdm_ws.errors.ConnectionClosedError`; calls
+    made while re-dialling wait for the new connection, up to their timeout.
+    A request that never left the client is sent on the new connection; one
+    that may have been sent is never sent twice by the client.
 
     Args:
         api_key: default API key for methods that need one; each call may
@@ -79,6 +88,13 @@ class AsyncClient(AsyncApi):
         max_size: largest frame accepted from the server, in bytes.
         ssl: TLS context for ``wss://``; the default verifies certificates.
         allow_insecure: allow ``ws://`` to a host that is not loopback.
+        reconnect_backoff: delays between re-dial attempts (default 0.5 s
+            doubling to 30 s, with jitter).
+        max_connection_age: seconds after which the connection is replaced
+            (default 23 h; ``None`` never).
+        clock: where the client's long waits (re-dial backoff, connection
+            age, keepalive intervals) come from; tests pass a
+            :class:`~binance_usdm_ws.testing.FakeClock`.
     """
 
     def __init__(
@@ -95,6 +111,9 @@ class AsyncClient(AsyncApi):
         max_size: int | None = 2**20,
         ssl: _ssl.SSLContext | None = None,
         allow_insecure: bool = False,
+        reconnect_backoff: Backoff | None = None,
+        max_connection_age: float | None = 23 * 3600,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__()
         if api_key is not None and not isinstance(api_key, str):
@@ -109,15 +128,20 @@ class AsyncClient(AsyncApi):
         )
         self._url = base if return_rate_limits else _with_query(base, "returnRateLimits", "false")
         self._timeout = timeout
-        self._connect_options: dict[str, Any] = {
-            "open_timeout": open_timeout,
-            "ping_interval": ping_interval,
-            "ping_timeout": ping_timeout,
-            "max_size": max_size,
-            "ssl_context": ssl,
-        }
-        self._connection: Connection | None = None
-        self._connecting: asyncio.Lock | None = None
+        self._clock: Clock = clock or SystemClock()
+        self._supervisor = Supervisor(
+            self._url,
+            {
+                "open_timeout": open_timeout,
+                "ping_interval": ping_interval,
+                "ping_timeout": ping_timeout,
+                "max_size": max_size,
+                "ssl_context": ssl,
+            },
+            self._clock,
+            backoff=reconnect_backoff,
+            max_age=max_connection_age,
+        )
         self._closed = False
 
     def __repr__(self) -> str:
@@ -130,18 +154,37 @@ class AsyncClient(AsyncApi):
         return self._url
 
     @property
+    def api_key(self) -> str | None:
+        """The client's default API key."""
+        return self._api_key
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the client (and its keepalive services) wait on."""
+        return self._clock
+
+    @property
     def connected(self) -> bool:
         """True while a connection is open."""
-        return self._connection is not None and not self._connection.closed
+        return self._supervisor.current is not None
+
+    @property
+    def connections_opened(self) -> int:
+        """How many connections the client has opened (re-dials and rotations included)."""
+        return self._supervisor.connections_opened
 
     async def connect(self) -> AsyncClient:
         """Open the connection (if not open yet) and return the client.
 
+        From then on the client keeps a connection open: it re-dials after an
+        unexpected close and replaces the connection before the server's
+        24-hour limit, until :meth:`close`.
+
         Raises:
-            ConnectionClosedError: the connection could not be opened.
+            ConnectionClosedError: the first connection could not be opened.
         """
         self._closed = False
-        await self._open()
+        await self._supervisor.start()
         return self
 
     async def close(self) -> None:
@@ -150,28 +193,35 @@ class AsyncClient(AsyncApi):
         Calls made after ``close()`` fail too, until :meth:`connect` is called again.
         """
         self._closed = True
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        await self._supervisor.close()
+
+    def keepalive(self, api_key: str | None = None, **options: Any) -> Keepalive:
+        """A service that keeps ``api_key``'s listenKey alive (default: the client's key).
+
+        Use it as ``async with client.keepalive() as keepalive:``; it starts
+        the key on entry (``keepalive.listen_key``) and closes it on exit.
+        ``options`` are those of :class:`~binance_usdm_ws.KeepaliveFleet`
+        (``interval``, ``jitter``, ``safety_margin``, ``keep_keys``,
+        ``on_event``, …). Raises ``ValueError`` for bad options.
+        """
+        key = api_key if api_key is not None else self._api_key
+        if not key:
+            raise ValueError("keepalive needs an API key: pass api_key= to AsyncClient or here")
+        return Keepalive(self, key, **options)
+
+    def keepalive_fleet(self, api_keys: Iterable[str], **options: Any) -> KeepaliveFleet:
+        """A service that keeps the listenKeys of many API keys alive over this connection.
+
+        Pings are spread over the interval and paced from the rate limits
+        the server reports; see :class:`~binance_usdm_ws.KeepaliveFleet`.
+        """
+        return KeepaliveFleet(self, api_keys, **options)
 
     async def __aenter__(self) -> AsyncClient:
         return await self.connect()
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    async def _open(self) -> Connection:
-        connection = self._connection
-        if connection is not None and not connection.closed:
-            return connection
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            connection = self._connection
-            if connection is None or connection.closed:
-                connection = await Connection.open(self._url, **self._connect_options)
-                self._connection = connection
-            return connection
 
     async def _request(
         self,
@@ -193,11 +243,31 @@ class AsyncClient(AsyncApi):
             params["apiKey"] = key
         if return_rate_limits is not None:
             params["returnRateLimits"] = return_rate_limits
+        if timeout is None:
+            timeout = self._timeout
+        connection = self._supervisor.current
+        if connection is not None:
+            try:
+                return await connection.request(method, params, response_type, timeout)
+            except ConnectionClosedError as exc:
+                if exc.sent:
+                    raise
+        return await self._request_when_connected(method, params, response_type, timeout)
+
+    async def _request_when_connected(
+        self, method: str, params: dict[str, Any], response_type: type[R], timeout: float | None
+    ) -> R:
+        """Wait for a connection (up to ``timeout``) and send; resend what was never sent."""
         if self._closed:
-            raise ConnectionClosedError(f"{method}: the client is closed")
-        connection = self._connection
-        if connection is None or connection.closed:
-            connection = await self._open()
-        return await connection.request(
-            method, params, response_type, self._timeout if timeout is None else timeout
-        )
+            raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
+        self._supervisor.start_in_background()  # a no-op while it runs
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            connection = await self._supervisor.connection(remaining, method)
+            try:
+                return await connection.request(method, params, response_type, remaining)
+            except ConnectionClosedError as exc:
+                if exc.sent or self._closed:
+                    raise

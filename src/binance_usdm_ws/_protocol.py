@@ -92,6 +92,10 @@ class Protocol(Generic[W]):
         self._pending[request_id] = _Pending(method, response_type, waiter)
         return request_id, text
 
+    def waiters(self) -> list[W]:
+        """The waiters of every pending request."""
+        return [pending.waiter for pending in self._pending.values()]
+
     def forget(self, request_id: str | int) -> None:
         """Drop a request that no longer wants its reply (timed out, cancelled, never sent)."""
         self._pending.pop(request_id, None)

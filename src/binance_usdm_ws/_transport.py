@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.protocol import State
 
 from ._protocol import Protocol
 from .errors import BinanceWsError, ConnectionClosedError, RequestTimeoutError
@@ -100,9 +101,14 @@ class Connection:
         response_type: type[R],
         timeout: float | None,
     ) -> R:
-        """Send one request and return its decoded reply; raise on any failure."""
-        if self._closed is not None:
-            raise self._closed
+        """Send one request and return its decoded reply; raise on any failure.
+
+        A :class:`ConnectionClosedError` with ``sent=False`` means the request
+        never left the client.
+        """
+        if self._closed is not None or self._ws.state is not State.OPEN:
+            raise ConnectionClosedError(f"{method} was not sent: the connection is closing",
+                                        sent=False)
         future: Waiter = self._loop.create_future()
         request_id, text = self._protocol.prepare(method, params, response_type, future)
         timer = (
@@ -114,13 +120,31 @@ class Connection:
             try:
                 await self._ws.send(text)
             except ConnectionClosed as exc:
-                raise _closed_error(exc, f"{method} was not sent") from exc
+                raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
             result: R = await future
             return result
         finally:
             if timer is not None:
                 timer.cancel()
             self._protocol.forget(request_id)
+
+    @property
+    def close_reason(self) -> str:
+        """Why the connection ended, for logs ("open" while it is open)."""
+        return str(self._closed) if self._closed is not None else "open"
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection has ended."""
+        await asyncio.shield(self._reader)
+
+    async def close_when_idle(self, timeout: float) -> None:
+        """Close once every pending call has its reply, or after ``timeout`` seconds."""
+        try:
+            waiters = self._protocol.waiters()
+            if waiters:
+                await asyncio.wait(waiters, timeout=timeout)
+        finally:
+            await self.close()
 
     async def close(self) -> None:
         """Close the connection; pending calls fail with :class:`ConnectionClosedError`."""

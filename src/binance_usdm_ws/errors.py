@@ -184,9 +184,17 @@ class ConnectionClosedError(BinanceWsError):
     """The connection ended, or could not be opened, before a reply arrived.
 
     Every call pending on a connection fails with this at once when the
-    connection ends; it never waits for its timeout. Whether the server
-    executed the request is unknown.
+    connection ends; it never waits for its timeout.
+
+    Attributes:
+        sent: False when the request certainly never left the client (so it
+            cannot have been executed); True when it may have been sent, in
+            which case whether the server executed it is unknown.
     """
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class RequestTimeoutError(BinanceWsError, TimeoutError):

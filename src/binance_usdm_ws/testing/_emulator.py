@@ -141,6 +141,10 @@ class Emulator:
         self.envelope_error_code = envelope_error_code
         self.calls: Counter[str] = Counter()
         """How many requests each method has answered (any status)."""
+        self.errors: Counter[int] = Counter()
+        """How many error replies of each code the emulator has sent."""
+        self.connections_accepted = 0
+        """How many WebSocket connections the emulator has accepted."""
         self.requests: deque[dict[str, Any]] = deque(maxlen=1000)
         """The last 1000 requests that parsed as JSON objects, as received."""
         self._host = host
@@ -166,10 +170,16 @@ class Emulator:
                 compression=None,
                 ping_interval=None,
             )
+            # A restart after stop() comes back on the same port, as a real server would.
+            self._port = self.port
         return self
 
     async def stop(self) -> None:
-        """Close every connection (close code 1001) and stop listening."""
+        """Close every connection (close code 1001) and stop listening.
+
+        The emulator keeps its state (API keys, listenKeys, counters): calling
+        :meth:`start` again is a server restart, on the same port.
+        """
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -254,6 +264,7 @@ class Emulator:
             connected_since_ms=self.clock(),
         )
         self._charge(HANDSHAKE_WEIGHT)
+        self.connections_accepted += 1
         try:
             async for frame in ws:
                 reply = self.handle(session, frame)
@@ -311,6 +322,7 @@ class Emulator:
             result = method.handler(self, session, params)
             reply: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
         except _Reject as rejection:
+            self.errors[rejection.code] += 1
             reply = {
                 "id": request_id,
                 "status": rejection.status,

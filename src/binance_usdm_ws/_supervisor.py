@@ -1,0 +1,213 @@
+"""Keeps one connection open for the client: dials, re-dials, rotates.
+
+- An unexpected close is followed by a new connection, after an exponential
+  backoff with jitter (bounded by ``max_backoff``) when dialling fails.
+- A connection is replaced before it reaches ``max_age`` (the server ends
+  connections at 24 hours): the new one is opened first, new calls go to it,
+  and the old one is closed once its calls are answered (or after
+  ``drain_timeout``).
+- Calls ask :meth:`Supervisor.connection` for the current connection and wait
+  for one while the supervisor re-dials, up to their own timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from ._clock import Clock
+from ._transport import Connection
+from .errors import ConnectionClosedError
+
+__all__ = ["Backoff", "Supervisor"]
+
+logger = logging.getLogger("binance_usdm_ws")
+
+
+class Backoff:
+    """Exponential backoff with jitter: ``initial * 2**n``, capped at ``maximum``, times 0.5–1."""
+
+    def __init__(
+        self,
+        initial: float = 0.5,
+        maximum: float = 30.0,
+        *,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        if not 0 < initial <= maximum:
+            raise ValueError("backoff needs 0 < initial <= maximum")
+        self.initial = initial
+        self.maximum = maximum
+        self._rng = rng
+
+    def delay(self, attempt: int) -> float:
+        """The wait before retry number ``attempt`` (0-based)."""
+        ceiling: float = min(self.maximum, self.initial * 2.0 ** min(attempt, 32))
+        return ceiling * (0.5 + 0.5 * self._rng())
+
+
+class Supervisor:
+    """Owns the client's connection; see the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        connect_options: dict[str, Any],
+        clock: Clock,
+        *,
+        backoff: Backoff | None = None,
+        max_age: float | None = 23 * 3600,
+        drain_timeout: float = 30.0,
+    ) -> None:
+        self._url = url
+        self._connect_options = connect_options
+        self._clock = clock
+        self._backoff = backoff or Backoff()
+        self._max_age = max_age
+        self._drain_timeout = drain_timeout
+        self._current: Connection | None = None
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_error: ConnectionClosedError | None = None
+        self._draining: set[asyncio.Task[None]] = set()
+        self.connections_opened = 0
+        """How many connections this supervisor has opened (re-dials and rotations included)."""
+
+    @property
+    def current(self) -> Connection | None:
+        """The open connection, if there is one."""
+        current = self._current
+        return current if current is not None and not current.closed else None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        """Open the first connection (raising if that fails), then keep one open."""
+        if self.running:
+            await self._ready.wait()
+            return
+        connection = await self._open()
+        self._install(connection)
+        self._task = asyncio.get_running_loop().create_task(
+            self._supervise(), name="binance_usdm_ws supervisor"
+        )
+
+    def start_in_background(self) -> None:
+        """Keep a connection open without waiting for the first one (lazy connect)."""
+        if not self.running:
+            self._task = asyncio.get_running_loop().create_task(
+                self._supervise(), name="binance_usdm_ws supervisor"
+            )
+
+    async def connection(self, timeout: float | None, method: str) -> Connection:
+        """The open connection; waits for one while re-dialling, up to ``timeout``.
+
+        Raises:
+            ConnectionClosedError: no connection within ``timeout`` (the request was not sent).
+        """
+        current = self.current
+        if current is not None:
+            return current
+        if not self.running:
+            raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            last = f" (last attempt: {self._last_error})" if self._last_error else ""
+            raise ConnectionClosedError(
+                f"{method} was not sent: no connection within {timeout:g} s{last}", sent=False
+            ) from None
+        current = self.current
+        if current is None:  # closed again in the meantime
+            raise ConnectionClosedError(f"{method} was not sent: the connection closed", sent=False)
+        return current
+
+    async def close(self) -> None:
+        """Stop re-dialling and close the connection."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        current, self._current = self._current, None
+        self._ready.clear()
+        if current is not None:
+            await current.close()
+        draining = list(self._draining)
+        for drain in draining:
+            drain.cancel()  # closes its connection now instead of after the drain
+        await asyncio.gather(*draining, return_exceptions=True)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _open(self) -> Connection:
+        try:
+            connection = await Connection.open(self._url, **self._connect_options)
+        except ConnectionClosedError as exc:
+            self._last_error = exc
+            raise
+        self.connections_opened += 1
+        return connection
+
+    def _install(self, connection: Connection) -> None:
+        self._current = connection
+        self._last_error = None
+        self._ready.set()
+
+    async def _redial(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                connection = await self._open()
+            except ConnectionClosedError as exc:
+                delay = self._backoff.delay(attempt)
+                logger.warning("reconnecting in %.1f s: %s", delay, exc)
+                attempt += 1
+                await self._clock.sleep(delay)
+                continue
+            self._install(connection)
+            if attempt:
+                logger.info("reconnected after %d failed attempts", attempt)
+            return
+
+    async def _supervise(self) -> None:
+        if self.current is None:
+            await self._redial()
+        while True:
+            connection = self._current
+            assert connection is not None
+            opened_at = self._clock.time()
+            age_limit = (
+                asyncio.ensure_future(self._clock.sleep(self._max_age, background=True))
+                if self._max_age is not None
+                else None
+            )
+            closed = asyncio.ensure_future(connection.wait_closed())
+            waiting = {closed} if age_limit is None else {closed, age_limit}
+            try:
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for pending in waiting:
+                    pending.cancel()
+            if connection.closed:
+                self._ready.clear()
+                logger.warning("connection lost (%s); reconnecting", connection.close_reason)
+                await self._redial()
+            else:
+                # Rotate: calls keep using the old connection until the new one is open.
+                age = self._clock.time() - opened_at
+                logger.info("replacing the connection after %.0f s", age)
+                await self._redial()
+                drain = asyncio.get_running_loop().create_task(
+                    connection.close_when_idle(self._drain_timeout),
+                    name="binance_usdm_ws drain",
+                )
+                self._draining.add(drain)
+                drain.add_done_callback(self._draining.discard)
