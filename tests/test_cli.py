@@ -1,23 +1,139 @@
-"""The command line, run as a subprocess."""
+"""The command line, run as a subprocess against an emulator."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+
+import pytest
 
 from binance_usdm_ws import AsyncClient
 from binance_usdm_ws._cli import DEMO_API_KEY
+from binance_usdm_ws.testing import Emulator
 
 from .conftest import KEY_1
 
 CLI = [sys.executable, "-m", "binance_usdm_ws"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+ENV.pop("BINANCE_API_KEY", None)
+
+
+@pytest.fixture
+def threaded_emulator() -> Iterator[Emulator]:
+    with Emulator(api_keys={KEY_1}) as emulator:
+        yield emulator
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=60, env=env or ENV, check=False
+    )
+
+
+def test_start_ping_stop(threaded_emulator: Emulator) -> None:
+    url = threaded_emulator.url
+    started = cli("start", "--url", url, "--api-key", KEY_1)
+    assert started.returncode == 0, started.stderr
+    key = threaded_emulator.listen_key(KEY_1)
+    assert key and f"userDataStream.start: listenKey={key}" in started.stdout
+    assert re.search(r"rate limits: REQUEST_WEIGHT \d+/2400 per 1 MINUTE", started.stdout)
+
+    pong = cli("ping", "--url", url, "--json", env={**ENV, "BINANCE_API_KEY": KEY_1})
+    assert pong.returncode == 0, pong.stderr
+    reply = json.loads(pong.stdout)
+    assert reply["method"] == "userDataStream.ping"
+    assert reply["status"] == 200 and reply["result"] == {"listenKey": key}
+    assert reply["rateLimits"][0]["rateLimitType"] == "REQUEST_WEIGHT"
+
+    stopped = cli("stop", "--url", url, "--api-key", KEY_1)
+    assert stopped.returncode == 0 and "userDataStream.stop: ok" in stopped.stdout
+    assert threaded_emulator.listen_key(KEY_1) is None
+    for proc in (started, pong, stopped):
+        assert KEY_1 not in proc.stdout + proc.stderr
+
+
+def test_api_error_is_one_line_and_exit_1(threaded_emulator: Emulator) -> None:
+    proc = cli("ping", "--url", threaded_emulator.url, "--api-key", KEY_1, "-vv")
+    assert proc.returncode == 1
+    assert "error: status 400, code -1125: This listenKey does not exist.\n" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert KEY_1 not in proc.stdout + proc.stderr  # not even in DEBUG logs
+    unknown = cli("start", "--url", threaded_emulator.url, "--api-key", "unknownKey9")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip().endswith(
+        "error: status 401, code -2015: Invalid API-key, IP, or permissions for action."
+    )
+
+
+def test_connection_failure_exits_1() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = cli("start", "--url", f"ws://127.0.0.1:{port}/ws-fapi/v1", "--api-key", KEY_1)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: cannot connect")
+    assert "Traceback" not in proc.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    missing = cli("start", "--url", "ws://127.0.0.1:1/x")
+    assert missing.returncode == 2 and "--api-key or set BINANCE_API_KEY" in missing.stderr
+    insecure = cli("start", "--url", "ws://example.com/x", "--api-key", KEY_1)
+    assert insecure.returncode == 2 and "clear text" in insecure.stderr
+    both = cli("start", "--testnet", "--url", "wss://x/y", "--api-key", KEY_1)
+    assert both.returncode == 2
+    nonsense = cli("nonsense")
+    assert nonsense.returncode == 2 and "invalid choice" in nonsense.stderr
+
+
+def test_keepalive_renews_until_interrupted_then_closes_the_key(
+    threaded_emulator: Emulator,
+) -> None:
+    proc = subprocess.Popen(
+        [
+            *CLI,
+            "keepalive",
+            "--url",
+            threaded_emulator.url,
+            "--api-key",
+            KEY_1,
+            "--interval",
+            "0.2",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    try:
+        assert proc.stdout is not None
+        events = []
+        for line in proc.stdout:
+            events.append(json.loads(line))
+            if sum(e["event"] == "ListenKeyRenewed" for e in events) == 2:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    events += [json.loads(line) for line in out.splitlines()]
+    assert proc.returncode == 0, err
+    assert [e["event"] for e in events][0] == "ListenKeyStarted"
+    assert events[-1]["event"] == "ListenKeyStopped" and events[-1]["closed"] is True
+    assert threaded_emulator.listen_key(KEY_1) is None
+    assert all(e["apiKey"] == "k1Te…" for e in events)
+    assert KEY_1 not in out + err
 
 
 def test_demo_prints_a_listen_key_and_rate_limits() -> None:
-    proc = subprocess.run([*CLI, "demo"], capture_output=True, text=True, timeout=60, check=False)
+    proc = cli("demo")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     key = re.search(r"userDataStream.start -> .*listen_key='([A-Za-z0-9]{64})'", out)
@@ -25,10 +141,14 @@ def test_demo_prints_a_listen_key_and_rate_limits() -> None:
     assert f"listen key {key.group(1)}" in out  # ping returned the same key
     assert "userDataStream.stop -> UserDataStreamStopResult()" in out
     assert re.search(r"rate limits: REQUEST_WEIGHT \d+/2400 per 1 MINUTE", out)
+    assert len(re.findall(r"renewed listenKey", out)) >= 5
+    assert "after 3 h the emulator still holds the key: True" in out
     assert DEMO_API_KEY not in out + proc.stderr
 
 
 async def test_emulator_command_serves_until_stopped() -> None:
+    import asyncio
+
     proc = await asyncio.create_subprocess_exec(
         *CLI,
         "emulator",
@@ -38,7 +158,7 @@ async def test_emulator_command_serves_until_stopped() -> None:
         KEY_1,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=ENV,
     )
     try:
         assert proc.stdout is not None
@@ -49,12 +169,9 @@ async def test_emulator_command_serves_until_stopped() -> None:
         async with AsyncClient(api_key=KEY_1, url=url.group(1)) as client:
             started = await client.user_data_stream.start()
         assert len(started.result.listen_key) == 64
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
     finally:
-        proc.terminate()
-        await proc.wait()
-
-
-def test_usage_error_exits_2() -> None:
-    proc = subprocess.run([*CLI, "nonsense"], capture_output=True, text=True, check=False)
-    assert proc.returncode == 2
-    assert "invalid choice" in proc.stderr
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

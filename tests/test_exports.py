@@ -45,9 +45,19 @@ def test_top_level_exports() -> None:
         "UnauthorizedError",
     }
     expected |= {
-        "LISTEN_KEY_VALIDITY", "Backoff", "Clock", "SystemClock", "Keepalive", "KeepaliveEvent",
-        "KeepaliveFleet", "ListenKeyRecreated", "ListenKeyRenewalFailed", "ListenKeyRenewed",
-        "ListenKeyStarted", "ListenKeyStopped",
+        "LISTEN_KEY_VALIDITY",
+        "Backoff",
+        "Client",
+        "Clock",
+        "SystemClock",
+        "Keepalive",
+        "KeepaliveEvent",
+        "KeepaliveFleet",
+        "ListenKeyRecreated",
+        "ListenKeyRenewalFailed",
+        "ListenKeyRenewed",
+        "ListenKeyStarted",
+        "ListenKeyStopped",
     }
     assert set(binance_usdm_ws.__all__) == expected | set(_models.__all__)
     for name in ("RateLimit", "UserDataStreamPingResponse", "UserDataStreamStopResult"):

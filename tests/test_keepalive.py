@@ -21,7 +21,7 @@ from binance_usdm_ws import (
 )
 from binance_usdm_ws.testing import Emulator, FakeClock
 
-from .conftest import KEY_1, KEY_2
+from .conftest import KEY_1
 
 HOUR = 3600.0
 
@@ -33,8 +33,9 @@ async def fake_client(emulator: Emulator, clock: FakeClock) -> AsyncIterator[Asy
 
 
 def renewal_gaps(events: list[KeepaliveEvent], start: float) -> list[float]:
-    times = [start] + [e.at for e in events if isinstance(e, (ListenKeyRenewed,
-                                                               ListenKeyRecreated))]
+    times = [start] + [
+        e.at for e in events if isinstance(e, (ListenKeyRenewed, ListenKeyRecreated))
+    ]
     return [b - a for a, b in zip(times, times[1:], strict=False)]
 
 
@@ -150,9 +151,7 @@ async def test_transient_failures_are_retried_before_the_key_expires(
     assert not [e for e in events if isinstance(e, ListenKeyRecreated)]
 
 
-async def test_keep_keys_leaves_the_key_open(
-    fake_client: AsyncClient, emulator: Emulator
-) -> None:
+async def test_keep_keys_leaves_the_key_open(fake_client: AsyncClient, emulator: Emulator) -> None:
     async with fake_client.keepalive(keep_keys=True) as keepalive:
         key = keepalive.listen_key
     assert emulator.listen_key(KEY_1) == key

@@ -31,9 +31,10 @@ from ._keepalive import (
     ListenKeyStopped,
 )
 from ._methods import METHODS
-from ._supervisor import Backoff
 from ._models import *  # noqa: F403  (the generated models; see _models.__all__)
 from ._models import __all__ as _models_all
+from ._supervisor import Backoff
+from ._sync_client import Client
 from .errors import (
     ApiError,
     BadRequestError,
@@ -62,6 +63,7 @@ __all__ = [
     "Backoff",
     "BadRequestError",
     "BinanceWsError",
+    "Client",
     "Clock",
     "ConnectionClosedError",
     "ForbiddenError",

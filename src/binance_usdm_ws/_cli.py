@@ -1,21 +1,43 @@
-"""The ``binance-usdm-ws`` command line."""
+"""The ``binance-usdm-ws`` command line.
+
+Exit status: 0 on success, 1 when the API (or the connection) fails, 2 for a
+usage error. An API error prints one line (status, code, message) and no
+traceback. API keys are never printed in full.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ._client import AsyncClient
+from ._converter import CONVERTER
+from ._keepalive import (
+    KeepaliveEvent,
+    ListenKeyRecreated,
+    ListenKeyRenewalFailed,
+    ListenKeyRenewed,
+    ListenKeyStarted,
+    ListenKeyStopped,
+)
 from ._models import RateLimit
-from .errors import redact
+from .errors import ApiError, BinanceWsError, redact
 from .testing import Emulator, FakeClock
 
 __all__ = ["main"]
 
 DEMO_API_KEY = "demoApiKey0123456789demoApiKey0123456789demoApiKey0123456789abcd"
+
+
+class UsageError(Exception):
+    """Bad command-line input: exit status 2."""
 
 
 def _rate_limits(limits: Sequence[RateLimit] | None) -> str:
@@ -27,11 +49,117 @@ def _rate_limits(limits: Sequence[RateLimit] | None) -> str:
     )
 
 
+def _describe(event: KeepaliveEvent) -> str:
+    if isinstance(event, ListenKeyStarted):
+        return f"started listenKey {event.listen_key}"
+    if isinstance(event, ListenKeyRenewed):
+        return f"renewed listenKey {event.listen_key}"
+    if isinstance(event, ListenKeyRecreated):
+        return f"listenKey recreated ({event.reason}): {event.listen_key}; reconnect the stream"
+    if isinstance(event, ListenKeyRenewalFailed):
+        what = "fatal" if event.fatal else f"retry in {event.retry_in:.1f} s"
+        return f"renewal failed ({what}): {event.error}"
+    if isinstance(event, ListenKeyStopped):
+        return f"stopped ({'listenKey closed' if event.closed else 'listenKey left open'})"
+    return repr(event)
+
+
+def _event_json(event: KeepaliveEvent) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "event": type(event).__name__,
+        "apiKey": redact(event.api_key),
+        "at": event.at,
+    }
+    for name in (
+        "listen_key",
+        "old_listen_key",
+        "expires_at",
+        "reason",
+        "fatal",
+        "retry_in",
+        "closed",
+    ):
+        if hasattr(event, name):
+            out[name] = getattr(event, name)
+    error = getattr(event, "error", None)
+    if error is not None:
+        out["error"] = str(error)
+    return out
+
+
+def _print_reply(method: str, reply: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"method": method, **CONVERTER.unstructure(reply)}))
+        return
+    result = CONVERTER.unstructure(reply.result)
+    print(f"{method}: " + (", ".join(f"{k}={v}" for k, v in result.items()) or "ok"))
+    print(f"rate limits: {_rate_limits(reply.rate_limits)}")
+
+
+def _client(args: argparse.Namespace, **options: Any) -> AsyncClient:
+    api_key = args.api_key or os.environ.get("BINANCE_API_KEY")
+    if not api_key:
+        raise UsageError("an API key is needed: pass --api-key or set BINANCE_API_KEY")
+    try:
+        return AsyncClient(
+            api_key=api_key, url=args.url, testnet=args.testnet, timeout=args.timeout, **options
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+async def _one_call(args: argparse.Namespace) -> int:
+    async with _client(args) as client:
+        method = getattr(client.user_data_stream, args.command)
+        reply = await method()
+        _print_reply(f"userDataStream.{args.command}", reply, args.json)
+    return 0
+
+
+def _stop_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on this platform / thread
+            pass
+    return stop
+
+
+async def _keepalive(args: argparse.Namespace) -> int:
+    stop = _stop_signals()
+
+    def report(event: KeepaliveEvent) -> None:
+        if args.json:
+            print(json.dumps(_event_json(event)), flush=True)
+        else:
+            print(f"keepalive: {_describe(event)}", flush=True)
+
+    async with _client(args) as client:
+        try:
+            keepalive = client.keepalive(
+                interval=args.interval, on_event=report, keep_keys=args.keep
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        async with keepalive:
+            done = asyncio.ensure_future(keepalive.wait())
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({done, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if done.done():
+                done.result()  # the fatal error, raised
+            done.cancel()
+    return 0
+
+
 async def _demo() -> int:
     clock = FakeClock()
     async with Emulator(api_keys={DEMO_API_KEY}, clock=clock) as emulator:
-        print(f"emulator listening on {emulator.url}")
-        async with AsyncClient(api_key=DEMO_API_KEY, url=emulator.url) as client:
+        print(f"emulator listening on {emulator.url} (simulated clock)")
+        async with AsyncClient(api_key=DEMO_API_KEY, url=emulator.url, clock=clock) as client:
             print(f"client: {client!r}")
             started = await client.user_data_stream.start()
             print(f"userDataStream.start -> {started.result!r}")
@@ -43,35 +171,85 @@ async def _demo() -> int:
             stopped = await client.user_data_stream.stop()
             print(f"userDataStream.stop -> {stopped.result!r}")
             print(f"  rate limits: {_rate_limits(stopped.rate_limits)}")
+
+            print("keepalive service, 3 simulated hours:")
+            start = clock.time()
+
+            def report(event: KeepaliveEvent) -> None:
+                print(f"  +{(event.at - start) / 60:5.1f} min  {_describe(event)}")
+
+            async with client.keepalive(on_event=report) as keepalive:
+                await clock.run(3 * 3600)
+                alive = emulator.listen_key(DEMO_API_KEY) == keepalive.listen_key
+                print(f"  after 3 h the emulator still holds the key: {alive}")
     return 0
 
 
 async def _emulator(host: str, port: int, api_keys: list[str]) -> int:
+    stop = _stop_signals()
     async with Emulator(api_keys=api_keys, host=host, port=port) as emulator:
         keys = ", ".join(redact(k) for k in api_keys) or "(none)"
         print(
             f"emulator listening on {emulator.url} (API keys: {keys}); Ctrl-C stops it", flush=True
         )
-        await asyncio.Event().wait()
+        await stop.wait()
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="binance-usdm-ws",
-        description="Binance USDⓈ-M Futures WebSocket API: SDK demo and local emulator.",
-    )
-    parser.add_argument(
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "-v",
         "--verbose",
         action="count",
         default=0,
         help="log more (-v: INFO, -vv: DEBUG); API keys are redacted",
     )
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--api-key", help="API key (default: $BINANCE_API_KEY)")
+    where = connection.add_mutually_exclusive_group()
+    where.add_argument("--testnet", action="store_true", help="use the testnet endpoint")
+    where.add_argument("--url", help="endpoint URL (e.g. an emulator's)")
+    connection.add_argument(
+        "--json", action="store_true", help="machine-readable output: one JSON object per line"
+    )
+    connection.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for each reply (default: %(default)s)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="binance-usdm-ws",
+        parents=[common],
+        description="Binance USDⓈ-M Futures WebSocket API: listenKey tools, demo and emulator.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="run start -> ping -> stop against an in-process emulator")
-    emulator = commands.add_parser("emulator", help="run the emulator until Ctrl-C")
+    for name, text in (
+        ("start", "create (or return the active) listenKey"),
+        ("ping", "keep the listenKey alive 60 more minutes"),
+        ("stop", "close the listenKey"),
+    ):
+        commands.add_parser(name, parents=[common, connection], help=text)
+    keepalive = commands.add_parser(
+        "keepalive",
+        parents=[common, connection],
+        help="keep the listenKey alive until Ctrl-C, then close it",
+    )
+    keepalive.add_argument(
+        "--interval",
+        type=float,
+        default=30 * 60,
+        help="seconds between pings (default: %(default)s)",
+    )
+    keepalive.add_argument("--keep", action="store_true", help="leave the key open on exit")
+    commands.add_parser(
+        "demo",
+        parents=[common],
+        help="start, ping, stop and a keepalive against an in-process emulator",
+    )
+    emulator = commands.add_parser("emulator", parents=[common], help="run the emulator")
     emulator.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
     emulator.add_argument(
         "--port", type=int, default=8765, help="TCP port, 0 for any free one (default: %(default)s)"
@@ -83,15 +261,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         dest="api_keys",
         help="an API key the emulator accepts (repeatable)",
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = _parser()
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.command in ("start", "ping", "stop"):
+            return asyncio.run(_one_call(args))
+        if args.command == "keepalive":
+            return asyncio.run(_keepalive(args))
         if args.command == "demo":
             return asyncio.run(_demo())
         return asyncio.run(_emulator(args.host, args.port, args.api_keys))
+    except UsageError as exc:
+        parser.error(str(exc))
+    except ApiError as exc:
+        print(f"error: status {exc.status}, code {exc.code}: {exc.msg}", file=sys.stderr)
+    except BinanceWsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
-        return 0
+        return 130
+    return 1
 
 
 if __name__ == "__main__":

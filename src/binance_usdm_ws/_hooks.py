@@ -1,7 +1,8 @@
 """The hand-written hooks that generated code calls.
 
 Generated method groups (:mod:`._methods`) build a request's ``params`` and
-hand it to :meth:`AsyncRequester._request`; the client implements that hook.
+hand it to :meth:`AsyncRequester._request` (or its blocking twin
+:meth:`SyncRequester._request`); the clients implement that hook.
 Generated code never reaches into the client otherwise.
 """
 
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["AsyncRequester", "Auth", "MethodInfo"]
+__all__ = ["AsyncRequester", "Auth", "MethodInfo", "SyncRequester"]
 
 R = TypeVar("R")
 
@@ -69,3 +70,23 @@ class AsyncRequester(abc.ABC):
         other status, and the other :mod:`~binance_usdm_ws.errors` for
         timeouts, closed connections and undecodable replies.
         """
+
+
+class SyncRequester(abc.ABC):
+    """The blocking twin of :class:`AsyncRequester`; implemented by the sync client."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def _request(
+        self,
+        method: str,
+        params: dict[str, Any],
+        response_type: type[R],
+        *,
+        auth: Auth,
+        api_key: str | None,
+        return_rate_limits: bool | None,
+        timeout: float | None,
+    ) -> R:
+        """Like :meth:`AsyncRequester._request`, blocking until the reply."""

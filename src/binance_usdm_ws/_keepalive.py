@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import logging
 import math
 import random
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ._logging import logger
 from ._methods import METHODS
 from ._models import RateLimit, RateLimitInterval, RateLimitType
 from ._supervisor import Backoff
@@ -69,7 +69,6 @@ __all__ = [
     "ListenKeyStopped",
 ]
 
-logger = logging.getLogger("binance_usdm_ws")
 
 LISTEN_KEY_VALIDITY = 60 * 60.0
 """Seconds a listenKey stays valid after its last start or ping."""
@@ -243,7 +242,9 @@ class KeepaliveFleet:
         self._on_event = on_event
         self._backoff = backoff or Backoff(1.0, 60.0, rng=rng)
         self._rng = rng
-        self._keys = {k: _Key(k, first_ping_fraction=(i + 1) / len(keys)) for i, k in enumerate(keys)}
+        self._keys = {
+            k: _Key(k, first_ping_fraction=(i + 1) / len(keys)) for i, k in enumerate(keys)
+        }
         self._due: list[tuple[float, int, str]] = []
         self._seq = itertools.count()
         self._entry: dict[str, int] = {}
@@ -438,20 +439,33 @@ class KeepaliveFleet:
             key.started = True
             self._unstarted -= 1
             delay = self._interval * key.first_ping_fraction
-            self._emit(ListenKeyStarted(api_key=key.api_key, at=now, listen_key=new_key,
-                                        expires_at=key.expires_at))
+            self._emit(
+                ListenKeyStarted(
+                    api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
+                )
+            )
         else:
             delay = self._interval * (1 + self._jitter * (2 * self._rng() - 1))
             old = listen_key or key.previous
             if old is not None and old != new_key:
                 reason = "the key was gone" if listen_key is None else "the server returned another"
                 logger.info("listenKey of %s recreated (%s)", redact(key.api_key), reason)
-                self._emit(ListenKeyRecreated(api_key=key.api_key, at=now, old_listen_key=old,
-                                              listen_key=new_key, expires_at=key.expires_at,
-                                              reason=reason))
+                self._emit(
+                    ListenKeyRecreated(
+                        api_key=key.api_key,
+                        at=now,
+                        old_listen_key=old,
+                        listen_key=new_key,
+                        expires_at=key.expires_at,
+                        reason=reason,
+                    )
+                )
             else:
-                self._emit(ListenKeyRenewed(api_key=key.api_key, at=now, listen_key=new_key,
-                                            expires_at=key.expires_at))
+                self._emit(
+                    ListenKeyRenewed(
+                        api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
+                    )
+                )
         key.previous = None
         self._schedule(key.api_key, now + min(delay, self._ceiling))
 
@@ -463,10 +477,25 @@ class KeepaliveFleet:
             if not key.started:
                 key.started = True
                 self._unstarted -= 1
-            self._emit(ListenKeyRenewalFailed(api_key=key.api_key, at=now, error=error, fatal=True,
-                                              retry_in=None, listen_key=key.listen_key))
-            self._emit(ListenKeyStopped(api_key=key.api_key, at=now, listen_key=key.listen_key,
-                                        closed=False, error=error))
+            self._emit(
+                ListenKeyRenewalFailed(
+                    api_key=key.api_key,
+                    at=now,
+                    error=error,
+                    fatal=True,
+                    retry_in=None,
+                    listen_key=key.listen_key,
+                )
+            )
+            self._emit(
+                ListenKeyStopped(
+                    api_key=key.api_key,
+                    at=now,
+                    listen_key=key.listen_key,
+                    closed=False,
+                    error=error,
+                )
+            )
             return
         delay = self._backoff.delay(key.failures)
         key.failures += 1
@@ -481,10 +510,22 @@ class KeepaliveFleet:
             # No retryAfter: the weight window resets at the next minute.
             self._paused_until = max(self._paused_until, (math.floor(now / 60) + 1) * 60)
             delay = max(delay, self._paused_until - now)
-        logger.warning("renewing the listenKey of %s failed, retry in %.1f s: %s",
-                       redact(key.api_key), delay, error)
-        self._emit(ListenKeyRenewalFailed(api_key=key.api_key, at=now, error=error, fatal=False,
-                                          retry_in=delay, listen_key=key.listen_key))
+        logger.warning(
+            "renewing the listenKey of %s failed, retry in %.1f s: %s",
+            redact(key.api_key),
+            delay,
+            error,
+        )
+        self._emit(
+            ListenKeyRenewalFailed(
+                api_key=key.api_key,
+                at=now,
+                error=error,
+                fatal=False,
+                retry_in=delay,
+                listen_key=key.listen_key,
+            )
+        )
         self._schedule(key.api_key, now + delay)
 
     async def _finish(self, key: _Key) -> None:
@@ -496,8 +537,11 @@ class KeepaliveFleet:
             except BinanceWsError as error:
                 logger.warning("closing the listenKey of %s failed: %s", redact(key.api_key), error)
         key.done = True
-        self._emit(ListenKeyStopped(api_key=key.api_key, at=self._clock.time(),
-                                    listen_key=key.listen_key, closed=closed))
+        self._emit(
+            ListenKeyStopped(
+                api_key=key.api_key, at=self._clock.time(), listen_key=key.listen_key, closed=closed
+            )
+        )
         if closed:
             key.listen_key = None
 
@@ -518,8 +562,10 @@ class KeepaliveFleet:
         if queue.full():
             queue.get_nowait()
             subscription.dropped += 1
-            logger.warning("a keepalive events() iterator is %d events behind; dropped the oldest",
-                           queue.maxsize)
+            logger.warning(
+                "a keepalive events() iterator is %d events behind; dropped the oldest",
+                queue.maxsize,
+            )
         queue.put_nowait(event)
 
     async def _iterate(self, subscription: _Subscription) -> AsyncIterator[KeepaliveEvent]:

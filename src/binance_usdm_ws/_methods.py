@@ -4,13 +4,18 @@
 #   schema/methods/userDataStream.start.json
 #   schema/methods/userDataStream.stop.json
 # Do not edit it by hand: change schema/ and run `python -m codegen`.
-"""Method groups of the API, one async method per wire method (generated)."""
+"""Method groups of the API (generated).
+
+One method per wire method, as twins with the same names: ``AsyncApi`` and
+``Async<Group>`` for :class:`~binance_usdm_ws.AsyncClient`, ``Api`` and
+``<Group>`` (blocking) for :class:`~binance_usdm_ws.Client`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._hooks import AsyncRequester, Auth, MethodInfo
+from ._hooks import AsyncRequester, Auth, MethodInfo, SyncRequester
 from ._models import (
     UserDataStreamPingResponse,
     UserDataStreamStartResponse,
@@ -19,8 +24,10 @@ from ._models import (
 
 __all__ = [
     "METHODS",
+    "Api",
     "AsyncApi",
     "AsyncUserDataStream",
+    "UserDataStream",
 ]
 
 METHODS: dict[str, MethodInfo] = {
@@ -214,3 +221,170 @@ class AsyncApi(AsyncRequester):
 
     def __init__(self) -> None:
         self.user_data_stream = AsyncUserDataStream(self)
+
+
+class UserDataStream:
+    """Methods ``userDataStream.*``, as ``client.user_data_stream.<method>()`` (blocking)."""
+
+    __slots__ = ("_requester",)
+
+    def __init__(self, requester: SyncRequester) -> None:
+        self._requester = requester
+
+    def ping(
+        self,
+        *,
+        api_key: str | None = None,
+        return_rate_limits: bool | None = None,
+        timeout: float | None = None,
+    ) -> UserDataStreamPingResponse:
+        """Keepalive User Data Stream (USER_STREAM).
+
+        Keep the API key's listenKey alive: its validity is extended to 60 minutes
+        after this call.
+
+        Wire method ``userDataStream.ping``; request weight 1; security USER_STREAM;
+        idempotent (safe to retry).
+        Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Keepalive-User-Data-Stream-Wsp
+
+        Args:
+            api_key: API key to act for; defaults to the client's. One connection
+                can serve several keys.
+            return_rate_limits: Ask for (True) or hide (False) ``rateLimits`` in
+                this reply; ``None`` keeps the connection's default.
+            timeout: Seconds to wait for the reply; ``None`` uses the client's.
+
+        Returns:
+            UserDataStreamPingResponse: its ``result`` is a UserDataStreamPingResult.
+
+        Raises:
+            ListenKeyNotFoundError: (400, -1125) the API key has no active listenKey
+                (never started, stopped or expired).
+            InvalidApiKeyError: (401, -2014) the API key is missing or malformed.
+            InvalidApiKeyError: (401, -2015) the API key is unknown or lacks permission.
+            RateLimitedError: (429) a rate limit was exceeded.
+            IpBannedError: (418) the IP is banned after ignoring 429s.
+            ServerError: (5xx) execution status unknown.
+            ApiError: any other non-200 reply.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionClosedError: the connection ended before the reply.
+            ProtocolError: the reply does not match the schema.
+        """
+        params: dict[str, Any] = {}
+        return self._requester._request(
+            "userDataStream.ping",
+            params,
+            UserDataStreamPingResponse,
+            auth=Auth.API_KEY,
+            api_key=api_key,
+            return_rate_limits=return_rate_limits,
+            timeout=timeout,
+        )
+
+    def start(
+        self,
+        *,
+        api_key: str | None = None,
+        return_rate_limits: bool | None = None,
+        timeout: float | None = None,
+    ) -> UserDataStreamStartResponse:
+        """Start User Data Stream (USER_STREAM).
+
+        Create a listenKey for the API key, or return the active one and extend its
+        validity to 60 minutes from now.
+
+        Wire method ``userDataStream.start``; request weight 1; security
+        USER_STREAM; idempotent (safe to retry).
+        Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Start-User-Data-Stream-Wsp
+
+        Args:
+            api_key: API key to act for; defaults to the client's. One connection
+                can serve several keys.
+            return_rate_limits: Ask for (True) or hide (False) ``rateLimits`` in
+                this reply; ``None`` keeps the connection's default.
+            timeout: Seconds to wait for the reply; ``None`` uses the client's.
+
+        Returns:
+            UserDataStreamStartResponse: its ``result`` is a UserDataStreamStartResult.
+
+        Raises:
+            InvalidApiKeyError: (401, -2014) the API key is missing or malformed.
+            InvalidApiKeyError: (401, -2015) the API key is unknown or lacks permission.
+            RateLimitedError: (429) a rate limit was exceeded.
+            IpBannedError: (418) the IP is banned after ignoring 429s.
+            ServerError: (5xx) execution status unknown.
+            ApiError: any other non-200 reply.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionClosedError: the connection ended before the reply.
+            ProtocolError: the reply does not match the schema.
+        """
+        params: dict[str, Any] = {}
+        return self._requester._request(
+            "userDataStream.start",
+            params,
+            UserDataStreamStartResponse,
+            auth=Auth.API_KEY,
+            api_key=api_key,
+            return_rate_limits=return_rate_limits,
+            timeout=timeout,
+        )
+
+    def stop(
+        self,
+        *,
+        api_key: str | None = None,
+        return_rate_limits: bool | None = None,
+        timeout: float | None = None,
+    ) -> UserDataStreamStopResponse:
+        """Close User Data Stream (USER_STREAM).
+
+        Close the API key's user data stream: its listenKey is invalidated.
+
+        Wire method ``userDataStream.stop``; request weight 1; security USER_STREAM;
+        idempotent (safe to retry).
+        Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Close-User-Data-Stream-Wsp
+
+        Args:
+            api_key: API key to act for; defaults to the client's. One connection
+                can serve several keys.
+            return_rate_limits: Ask for (True) or hide (False) ``rateLimits`` in
+                this reply; ``None`` keeps the connection's default.
+            timeout: Seconds to wait for the reply; ``None`` uses the client's.
+
+        Returns:
+            UserDataStreamStopResponse: its ``result`` is a UserDataStreamStopResult.
+
+        Raises:
+            ListenKeyNotFoundError: (400, -1125) the API key has no active listenKey.
+            InvalidApiKeyError: (401, -2014) the API key is missing or malformed.
+            InvalidApiKeyError: (401, -2015) the API key is unknown or lacks permission.
+            RateLimitedError: (429) a rate limit was exceeded.
+            IpBannedError: (418) the IP is banned after ignoring 429s.
+            ServerError: (5xx) execution status unknown.
+            ApiError: any other non-200 reply.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionClosedError: the connection ended before the reply.
+            ProtocolError: the reply does not match the schema.
+        """
+        params: dict[str, Any] = {}
+        return self._requester._request(
+            "userDataStream.stop",
+            params,
+            UserDataStreamStopResponse,
+            auth=Auth.API_KEY,
+            api_key=api_key,
+            return_rate_limits=return_rate_limits,
+            timeout=timeout,
+        )
+
+
+class Api(SyncRequester):
+    """Every method group of the API; :class:`~binance_usdm_ws.Client` inherits from this."""
+
+    __slots__ = ("user_data_stream",)
+
+    user_data_stream: UserDataStream
+    """Methods ``userDataStream.*``."""
+
+    def __init__(self) -> None:
+        self.user_data_stream = UserDataStream(self)

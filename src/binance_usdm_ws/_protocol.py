@@ -9,7 +9,6 @@ outcome of its request (the asyncio client uses a future).
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -17,12 +16,12 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from cattrs import Converter
 
 from ._converter import CONVERTER
+from ._logging import logger
 from ._models import ErrorResponse
 from .errors import ApiError, BinanceWsError, ProtocolError, error_from_reply
 
 __all__ = ["Outcome", "Protocol", "new_request_id"]
 
-logger = logging.getLogger("binance_usdm_ws")
 
 W = TypeVar("W")
 

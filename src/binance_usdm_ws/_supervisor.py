@@ -13,18 +13,16 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Callable
 from typing import Any
 
 from ._clock import Clock
+from ._logging import logger
 from ._transport import Connection
 from .errors import ConnectionClosedError
 
 __all__ = ["Backoff", "Supervisor"]
-
-logger = logging.getLogger("binance_usdm_ws")
 
 
 class Backoff:

@@ -9,7 +9,6 @@ One reader task per connection feeds every frame to the sans-I/O
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -18,12 +17,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.protocol import State
 
+from ._logging import logger, websockets_logger
 from ._protocol import Protocol
 from .errors import BinanceWsError, ConnectionClosedError, RequestTimeoutError
 
 __all__ = ["Connection"]
 
-logger = logging.getLogger("binance_usdm_ws")
 
 R = TypeVar("R")
 
@@ -75,6 +74,7 @@ class Connection:
                 max_size=max_size,
                 compression=None,  # the API does not compress; skip negotiating it
                 proxy=None,
+                logger=websockets_logger,
                 **kwargs,
             )
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
@@ -107,8 +107,9 @@ class Connection:
         never left the client.
         """
         if self._closed is not None or self._ws.state is not State.OPEN:
-            raise ConnectionClosedError(f"{method} was not sent: the connection is closing",
-                                        sent=False)
+            raise ConnectionClosedError(
+                f"{method} was not sent: the connection is closing", sent=False
+            )
         future: Waiter = self._loop.create_future()
         request_id, text = self._protocol.prepare(method, params, response_type, future)
         timer = (

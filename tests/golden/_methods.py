@@ -5,14 +5,19 @@
 #   fixture_schema/methods/userDataStream.ping.json
 #   fixture_schema/methods/v2_fixture.everything.json
 # Do not edit it by hand: change schema/ and run `python -m codegen`.
-"""Method groups of the API, one async method per wire method (generated)."""
+"""Method groups of the API (generated).
+
+One method per wire method, as twins with the same names: ``AsyncApi`` and
+``Async<Group>`` for :class:`~binance_usdm_ws.AsyncClient`, ``Api`` and
+``<Group>`` (blocking) for :class:`~binance_usdm_ws.Client`.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Literal
 
-from ._hooks import AsyncRequester, Auth, MethodInfo
+from ._hooks import AsyncRequester, Auth, MethodInfo, SyncRequester
 from ._models import (
     DepthResponse,
     FixtureEverythingV2Response,
@@ -22,10 +27,14 @@ from ._models import (
 
 __all__ = [
     "METHODS",
+    "Api",
     "AsyncApi",
     "AsyncFixture",
+    "Fixture",
     "AsyncSession",
+    "Session",
     "AsyncUserDataStream",
+    "UserDataStream",
 ]
 
 METHODS: dict[str, MethodInfo] = {
@@ -313,6 +322,268 @@ class AsyncApi(AsyncRequester):
         if limit is not None:
             params["limit"] = limit
         return await self._request(
+            "depth",
+            params,
+            DepthResponse,
+            auth=Auth.NONE,
+            api_key=None,
+            return_rate_limits=return_rate_limits,
+            timeout=timeout,
+        )
+
+
+class Fixture:
+    """Methods ``fixture.*``, as ``client.fixture.<method>()`` (blocking)."""
+
+    __slots__ = ("_requester",)
+
+    def __init__(self, requester: SyncRequester) -> None:
+        self._requester = requester
+
+    def everything_v2(
+        self,
+        *,
+        side: Literal["BUY", "SELL"],
+        symbol: str,
+        price: Decimal | str | None = None,
+        ratio: float | None = None,
+        recv_window: int | None = None,
+        reduce_only: bool | None = None,
+        api_key: str | None = None,
+        return_rate_limits: bool | None = None,
+        timeout: float | None = None,
+    ) -> FixtureEverythingV2Response:
+        """Every feature codegen supports (test fixture, not a Binance method).
+
+        A made-up method that exercises every parameter type, an enum, a version
+        prefix, a local $defs entry and a reference into the envelope.
+
+        Wire method ``v2/fixture.everything``; request weight 3; security
+        MARKET_DATA.
+        Docs: https://example.invalid/fixture
+
+        Args:
+            side: Order side.
+            symbol: Symbol.
+            price: Price, sent as a string. Optional.
+            ratio: (undocumented) Optional.
+            recv_window: (undocumented) Optional.
+            reduce_only: (undocumented) Optional.
+            api_key: API key to act for; defaults to the client's. One connection
+                can serve several keys.
+            return_rate_limits: Ask for (True) or hide (False) ``rateLimits`` in
+                this reply; ``None`` keeps the connection's default.
+            timeout: Seconds to wait for the reply; ``None`` uses the client's.
+
+        Returns:
+            FixtureEverythingV2Response: its ``result`` is a FixtureEverythingV2Result.
+
+        Raises:
+            BadRequestError: (400, -1121) the symbol is unknown.
+            RateLimitedError: (429) a rate limit was exceeded.
+            IpBannedError: (418) the IP is banned after ignoring 429s.
+            ServerError: (5xx) execution status unknown.
+            ApiError: any other non-200 reply.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionClosedError: the connection ended before the reply.
+            ProtocolError: the reply does not match the schema.
+        """
+        params: dict[str, Any] = {
+            "side": side,
+            "symbol": symbol,
+        }
+        if price is not None:
+            params["price"] = str(price)
+        if ratio is not None:
+            params["ratio"] = ratio
+        if recv_window is not None:
+            params["recvWindow"] = recv_window
+        if reduce_only is not None:
+            params["reduceOnly"] = reduce_only
+        return self._requester._request(
+            "v2/fixture.everything",
+            params,
+            FixtureEverythingV2Response,
+            auth=Auth.API_KEY,
+            api_key=api_key,
+            return_rate_limits=return_rate_limits,
+            timeout=timeout,
+        )
+
+
+class Session:
+    """Methods ``session.*``, as ``client.session.<method>()`` (blocking)."""
+
+    __slots__ = ("_requester",)
+
+    def __init__(self, requester: SyncRequester) -> None:
+        self._requester = requester
+
+    def status(
+        self,
+        *,
+        return_rate_limits: bool | None = None,
+        timeout: float | None = None,
+    ) -> SessionStatusResponse:
+        """Query session status.
+
+        Query the status of the WebSocket connection, inspecting which API key (if
+        any) is used to authorize requests.
+
+        Wire method ``session.status``; request weight 2; security NONE; idempotent
+        (safe to retry).
+        Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-api-general-info
+
+        Args:
+            return_rate_limits: Ask for (True) or hide (False) ``rateLimits`` in
+                this reply; ``None`` keeps the connection's default.
+            timeout: Seconds to wait for the reply; ``None`` uses the client's.
+
+        Returns:
+            SessionStatusResponse: its ``result`` is a SessionStatusResult.
+
+        Raises:
+            RateLimitedError: (429) a rate limit was exceeded.
+            IpBannedError: (418) the IP is banned after ignoring 429s.
+            ServerError: (5xx) execution status unknown.
+            ApiError: any other non-200 reply.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionClosedError: the connection ended before the reply.
+            ProtocolError: the reply does not match the schema.
+        """
+        params: dict[str, Any] = {}
+        return self._requester._request(
+            "session.status",
+            params,
+            SessionStatusResponse,
+            auth=Auth.NONE,
+            api_key=None,
+            return_rate_limits=return_rate_limits,
+            timeout=timeout,
+        )
+
+
+class UserDataStream:
+    """Methods ``userDataStream.*``, as ``client.user_data_stream.<method>()`` (blocking)."""
+
+    __slots__ = ("_requester",)
+
+    def __init__(self, requester: SyncRequester) -> None:
+        self._requester = requester
+
+    def ping(
+        self,
+        *,
+        api_key: str | None = None,
+        return_rate_limits: bool | None = None,
+        timeout: float | None = None,
+    ) -> UserDataStreamPingResponse:
+        """Keepalive User Data Stream (USER_STREAM).
+
+        Keep the API key's listenKey alive: its validity is extended to 60 minutes
+        after this call.
+
+        Wire method ``userDataStream.ping``; request weight 1; security USER_STREAM;
+        idempotent (safe to retry).
+        Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Keepalive-User-Data-Stream-Wsp
+
+        Args:
+            api_key: API key to act for; defaults to the client's. One connection
+                can serve several keys.
+            return_rate_limits: Ask for (True) or hide (False) ``rateLimits`` in
+                this reply; ``None`` keeps the connection's default.
+            timeout: Seconds to wait for the reply; ``None`` uses the client's.
+
+        Returns:
+            UserDataStreamPingResponse: its ``result`` is a UserDataStreamPingResult.
+
+        Raises:
+            ListenKeyNotFoundError: (400, -1125) the API key has no active listenKey
+                (never started, stopped or expired).
+            InvalidApiKeyError: (401, -2014) the API key is missing or malformed.
+            InvalidApiKeyError: (401, -2015) the API key is unknown or lacks permission.
+            RateLimitedError: (429) a rate limit was exceeded.
+            IpBannedError: (418) the IP is banned after ignoring 429s.
+            ServerError: (5xx) execution status unknown.
+            ApiError: any other non-200 reply.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionClosedError: the connection ended before the reply.
+            ProtocolError: the reply does not match the schema.
+        """
+        params: dict[str, Any] = {}
+        return self._requester._request(
+            "userDataStream.ping",
+            params,
+            UserDataStreamPingResponse,
+            auth=Auth.API_KEY,
+            api_key=api_key,
+            return_rate_limits=return_rate_limits,
+            timeout=timeout,
+        )
+
+
+class Api(SyncRequester):
+    """Every method group of the API; :class:`~binance_usdm_ws.Client` inherits from this."""
+
+    __slots__ = (
+        "fixture",
+        "session",
+        "user_data_stream",
+    )
+
+    fixture: Fixture
+    """Methods ``fixture.*``."""
+    session: Session
+    """Methods ``session.*``."""
+    user_data_stream: UserDataStream
+    """Methods ``userDataStream.*``."""
+
+    def __init__(self) -> None:
+        self.fixture = Fixture(self)
+        self.session = Session(self)
+        self.user_data_stream = UserDataStream(self)
+
+    def depth(
+        self,
+        *,
+        symbol: str,
+        limit: int | None = None,
+        return_rate_limits: bool | None = None,
+        timeout: float | None = None,
+    ) -> DepthResponse:
+        """Order Book.
+
+        Get current order book.
+
+        Wire method ``depth``; request weight 2 for limit 5-50, 5 for 100, 10 for
+        500, 20 for 1000; security NONE; idempotent (safe to retry).
+        Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/websocket-api
+
+        Args:
+            symbol: Symbol, e.g. BTCUSDT.
+            limit: Default 500; one of 5, 10, 20, 50, 100, 500, 1000. Optional.
+            return_rate_limits: Ask for (True) or hide (False) ``rateLimits`` in
+                this reply; ``None`` keeps the connection's default.
+            timeout: Seconds to wait for the reply; ``None`` uses the client's.
+
+        Returns:
+            DepthResponse: its ``result`` is a DepthResult.
+
+        Raises:
+            RateLimitedError: (429) a rate limit was exceeded.
+            IpBannedError: (418) the IP is banned after ignoring 429s.
+            ServerError: (5xx) execution status unknown.
+            ApiError: any other non-200 reply.
+            RequestTimeoutError: no reply within ``timeout``.
+            ConnectionClosedError: the connection ended before the reply.
+            ProtocolError: the reply does not match the schema.
+        """
+        params: dict[str, Any] = {
+            "symbol": symbol,
+        }
+        if limit is not None:
+            params["limit"] = limit
+        return self._request(
             "depth",
             params,
             DepthResponse,

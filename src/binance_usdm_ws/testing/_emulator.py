@@ -50,12 +50,17 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from .._logging import ApiKeyRedactor
+from .._loop_thread import LoopThread
 from ..errors import redact
 from ._clock import wall_clock_ms
 
 __all__ = ["Emulator"]
 
 logger = logging.getLogger("binance_usdm_ws.testing")
+# The server's frame logs would show the API keys clients send; redact them as the client does.
+_server_logger = logging.getLogger("binance_usdm_ws.testing.websockets")
+_server_logger.addFilter(ApiKeyRedactor())
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
 HANDSHAKE_WEIGHT = 5
@@ -116,6 +121,9 @@ class Emulator:
             async with AsyncClient(api_key="k1", url=emu.url) as client:
                 await client.user_data_stream.start()
 
+    or, for blocking code, as a plain context manager, which runs it in a
+    thread of its own: ``with Emulator(api_keys={"k1"}) as emu: ...``.
+
     Args:
         api_keys: the API keys the server knows; others get -2015.
         host: interface to listen on (loopback by default).
@@ -150,6 +158,7 @@ class Emulator:
         self._host = host
         self._port = port
         self._server: Server | None = None
+        self._thread: LoopThread | None = None
         self._listen_keys: dict[str, _ListenKey] = {}
         self._weight_window = -1
         self._weight_used = 0
@@ -169,6 +178,7 @@ class Emulator:
                 process_request=self._process_request,
                 compression=None,
                 ping_interval=None,
+                logger=_server_logger,
             )
             # A restart after stop() comes back on the same port, as a real server would.
             self._port = self.port
@@ -187,6 +197,18 @@ class Emulator:
 
     async def __aenter__(self) -> Emulator:
         return await self.start()
+
+    def __enter__(self) -> Emulator:
+        """Run the emulator on an event loop in a thread of its own (for blocking tests)."""
+        if self._thread is None:
+            self._thread = LoopThread("binance_usdm_ws emulator")
+        self._thread.start()
+        return self._thread.run(self.start())
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._thread is not None and self._thread.running:
+            self._thread.run(self.stop())
+            self._thread.stop()
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()

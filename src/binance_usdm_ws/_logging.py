@@ -1,0 +1,46 @@
+"""The SDK's loggers, and the filter that keeps API keys out of log lines.
+
+Everything logs under ``binance_usdm_ws``; websockets' own debug output for
+the SDK's connections goes to ``binance_usdm_ws.websockets``. On both
+loggers, any ``"apiKey": "…"`` value in a record is cut to its first 4
+characters, and websockets' frame records show the frame's type and size
+only: a truncated frame would show the end of an API key with no label to
+find it by. The SDK's own messages name keys only through
+:func:`~binance_usdm_ws.errors.redact`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from websockets.frames import Frame
+
+__all__ = ["ApiKeyRedactor", "logger", "websockets_logger"]
+
+# A JSON (or repr'd JSON) apiKey member, possibly cut off by a log line's size limit.
+_API_KEY_VALUE = re.compile(r"""(["']apiKey\\?["']\s*:\s*\\?["'])([^"'\\]{0,4})[^"'\\]*""")
+
+
+class ApiKeyRedactor(logging.Filter):
+    """Cuts every ``apiKey`` value in a record's message to 4 characters and ``…``, and a
+    websockets frame record to the frame's direction, type and size."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], Frame):
+            direction = str(record.msg)[:1]  # websockets logs "> %s" (sent) or "< %s"
+            record.msg = f"{direction} %s [%d bytes]"
+            record.args = (args[0].opcode.name, len(args[0].data))
+            return True
+        message = record.getMessage()
+        if "apiKey" in message:
+            record.msg = _API_KEY_VALUE.sub(r"\1\2…", message)
+            record.args = None
+        return True
+
+
+logger = logging.getLogger("binance_usdm_ws")
+websockets_logger = logging.getLogger("binance_usdm_ws.websockets")
+for _logger in (logger, websockets_logger):
+    _logger.addFilter(ApiKeyRedactor())
