@@ -12,6 +12,7 @@ from binance_usdm_ws import (
     TESTNET_URL,
     AsyncClient,
     Backoff,
+    ClientRateLimitedError,
     ConnectionClosedError,
     InvalidApiKeyError,
     ListenKeyNotFoundError,
@@ -135,16 +136,42 @@ async def test_per_call_api_key_overrides_the_client_key(
 
 async def test_rate_limit_exceeded_raises_rate_limited(clock: FakeClock) -> None:
     async with Emulator(api_keys={KEY_1}, clock=clock, weight_limit=7) as emu:
-        async with AsyncClient(api_key=KEY_1, url=emu.url) as client:
+        async with AsyncClient(api_key=KEY_1, url=emu.url, rate_limit="off") as client:
             await client.user_data_stream.start()  # 5 (handshake) + 1
             await client.user_data_stream.ping()  # 7
             with pytest.raises(RateLimitedError) as caught:
                 await client.user_data_stream.ping()
+            assert type(caught.value) is RateLimitedError  # the server's, not the client's
             assert (caught.value.status, caught.value.code) == (429, -1003)
             assert "current limit is 7 requests per minute" in caught.value.msg
             clock.advance(60)  # a new minute
             pong = await client.user_data_stream.ping()
             assert pong.rate_limits is not None and pong.rate_limits[0].count == 1
+
+
+async def test_client_pacing_refuses_what_the_server_would_reject(clock: FakeClock) -> None:
+    async with Emulator(api_keys={KEY_1}, clock=clock, weight_limit=7) as emu:
+        async with AsyncClient(api_key=KEY_1, url=emu.url, clock=clock, rate_limit="raise") as c:
+            await c.user_data_stream.start()
+            await c.user_data_stream.ping()  # the server reports 7/7
+            with pytest.raises(ClientRateLimitedError, match="not sent: userDataStream.ping"):
+                await c.user_data_stream.ping()
+            assert emu.calls["userDataStream.ping"] == 1  # never reached the server
+            assert emu.errors == {}
+
+
+async def test_client_pacing_waits_for_the_next_minute(clock: FakeClock) -> None:
+    async with Emulator(api_keys={KEY_1}, clock=clock, weight_limit=7) as emu:
+        async with AsyncClient(api_key=KEY_1, url=emu.url, clock=clock, timeout=None) as c:
+            await c.user_data_stream.start()
+            await c.user_data_stream.ping()
+            started_at = clock.time()
+            waiting = asyncio.ensure_future(c.user_data_stream.ping())
+            await clock.run(60)  # the call sleeps on the clock until the window rolls over
+            pong = await asyncio.wait_for(waiting, GUARD)
+            assert clock.time() - started_at <= 60
+            assert pong.rate_limits is not None and pong.rate_limits[0].count == 1
+            assert emu.errors == {}  # no 429 was ever sent
 
 
 async def test_200_concurrent_calls_each_get_their_own_reply(
@@ -171,19 +198,33 @@ async def test_per_call_timeout(client: AsyncClient, emulator: Emulator) -> None
     assert pong.result.listen_key == emulator.listen_key(KEY_1)
 
 
-async def test_server_closing_fails_every_pending_call_at_once(
+async def test_server_closing_fails_every_pending_call_at_once(emulator: Emulator) -> None:
+    async with AsyncClient(api_key=KEY_1, url=emulator.url, retries=0, timeout=None) as client:
+        await client.user_data_stream.start()
+        emulator.hold_replies()
+        # No timeout, no retry: only the closed connection can end these calls.
+        calls = [asyncio.ensure_future(client.user_data_stream.ping()) for _ in range(5)]
+        await asyncio.wait_for(emulator.wait_held(5), GUARD)
+        await emulator.drop_connections(1011, "going away")
+        results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), GUARD)
+    assert all(isinstance(r, ConnectionClosedError) for r in results), results
+    assert "code 1011" in str(results[0])
+    assert all(r.sent for r in results if isinstance(r, ConnectionClosedError))
+
+
+async def test_idempotent_calls_are_sent_again_after_a_lost_connection(
     client: AsyncClient, emulator: Emulator
 ) -> None:
     await client.user_data_stream.start()
     emulator.hold_replies()
-    # timeout=None: only the closed connection can end these calls.
-    calls = [asyncio.ensure_future(client.user_data_stream.ping(timeout=None)) for _ in range(5)]
-    await asyncio.wait_for(emulator.wait_held(5), GUARD)
-    await emulator.drop_connections(1011, "going away")
-    results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), GUARD)
-    assert all(isinstance(r, ConnectionClosedError) for r in results), results
-    assert "code 1011" in str(results[0])
-    assert all(r.sent for r in results if isinstance(r, ConnectionClosedError))
+    calls = [asyncio.ensure_future(client.user_data_stream.ping()) for _ in range(3)]
+    await asyncio.wait_for(emulator.wait_held(3), GUARD)
+    await emulator.drop_connections(1011)
+    await asyncio.wait_for(emulator.wait_held(6), GUARD)  # the three, sent again
+    await emulator.release_replies()
+    replies = await asyncio.wait_for(asyncio.gather(*calls), GUARD)
+    assert {r.result.listen_key for r in replies} == {emulator.listen_key(KEY_1)}
+    assert emulator.calls["userDataStream.ping"] == 6  # each executed twice: harmless
 
 
 async def test_next_call_after_a_lost_connection_reconnects(

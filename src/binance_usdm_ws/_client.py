@@ -12,9 +12,18 @@ from urllib.parse import urlsplit
 from ._clock import Clock, SystemClock
 from ._hooks import Auth
 from ._keepalive import Keepalive, KeepaliveFleet
-from ._methods import AsyncApi
+from ._logging import logger
+from ._methods import METHODS, AsyncApi
+from ._pacing import Pacer, RateLimitMode
 from ._supervisor import Backoff, Supervisor
-from .errors import ConnectionClosedError, redact
+from .errors import (
+    ApiError,
+    BinanceWsError,
+    ConnectionClosedError,
+    RequestTimeoutError,
+    ServerError,
+    redact,
+)
 
 __all__ = ["PROD_URL", "TESTNET_URL", "AsyncClient"]
 
@@ -93,8 +102,20 @@ class AsyncClient(AsyncApi):
         max_connection_age: seconds after which the connection is replaced
             (default 23 h; ``None`` never).
         clock: where the client's long waits (re-dial backoff, connection
-            age, keepalive intervals) come from; tests pass a
+            age, keepalive intervals, pacing) come from; tests pass a
             :class:`~binance_usdm_ws.testing.FakeClock`.
+        rate_limit: client-side pacing from the ``rateLimits`` replies
+            report: ``"wait"`` (default) holds a call that would exceed the
+            REQUEST_WEIGHT limit until the next minute, ``"raise"`` refuses
+            it with :class:`~binance_usdm_ws.errors.ClientRateLimitedError`,
+            ``"off"`` sends everything. After a 429/418 calls wait for the
+            server's ``retryAfter`` (or the next minute).
+        retries: how many times a call of an idempotent method (per the
+            schema; e.g. the userDataStream methods) is sent again after a
+            lost connection or a 5xx, within its timeout. Other methods are
+            never sent twice.
+        max_pending: calls in flight on a connection at most; more wait for
+            a slot, within their timeout.
     """
 
     def __init__(
@@ -114,6 +135,9 @@ class AsyncClient(AsyncApi):
         reconnect_backoff: Backoff | None = None,
         max_connection_age: float | None = 23 * 3600,
         clock: Clock | None = None,
+        rate_limit: RateLimitMode = "wait",
+        retries: int = 2,
+        max_pending: int = 10_000,
     ) -> None:
         super().__init__()
         if api_key is not None and not isinstance(api_key, str):
@@ -143,6 +167,15 @@ class AsyncClient(AsyncApi):
             max_age=max_connection_age,
         )
         self._closed = False
+        self._pacer = Pacer(self._clock, rate_limit)
+        if retries < 0:
+            raise ValueError("retries must be 0 or more")
+        self._retries = retries
+        self._retry_backoff = Backoff(0.05, 1.0)
+        if max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        self._max_pending = max_pending
+        self._slots = asyncio.Semaphore(max_pending)
 
     def __repr__(self) -> str:
         key = redact(self._api_key) if self._api_key else None
@@ -245,6 +278,57 @@ class AsyncClient(AsyncApi):
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
             timeout = self._timeout
+        info = METHODS.get(method)
+        weight = info.weight if info is not None and isinstance(info.weight, int) else 1
+        retries = self._retries if info is not None and info.idempotent else 0
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        attempt = 0
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            await self._pacer.acquire(weight, method, remaining)
+            await self._take_slot(method, remaining)
+            try:
+                reply = await self._send(method, params, response_type, remaining)
+            except ApiError as error:
+                self._pacer.observe_error(error)
+                if not isinstance(error, ServerError) or attempt >= retries:
+                    raise
+                failure: BinanceWsError = error
+            except ConnectionClosedError as error:
+                if attempt >= retries:
+                    raise
+                failure = error
+            else:
+                self._pacer.observe(getattr(reply, "rate_limits", None))
+                return reply
+            finally:
+                self._slots.release()
+            # An idempotent method: sending it again is safe.
+            delay = self._retry_backoff.delay(attempt)
+            attempt += 1
+            if deadline is not None and loop.time() + delay >= deadline:
+                raise failure
+            logger.info("retrying %s (attempt %d) in %.2f s: %s", method, attempt, delay, failure)
+            await self._clock.sleep(delay)
+
+    async def _take_slot(self, method: str, timeout: float | None) -> None:
+        """Wait for one of the ``max_pending`` slots, within ``timeout``."""
+        if not self._slots.locked():
+            await self._slots.acquire()  # does not suspend
+            return
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout)
+        except asyncio.TimeoutError:
+            raise RequestTimeoutError(
+                f"{method} was not sent: {self._max_pending} calls were in flight "
+                f"for {timeout:.3g} s (max_pending)"
+            ) from None
+
+    async def _send(
+        self, method: str, params: dict[str, Any], response_type: type[R], timeout: float | None
+    ) -> R:
+        """One attempt: send on the open connection, or wait for one."""
         connection = self._supervisor.current
         if connection is not None:
             try:

@@ -118,7 +118,7 @@ class Supervisor:
         except asyncio.TimeoutError:
             last = f" (last attempt: {self._last_error})" if self._last_error else ""
             raise ConnectionClosedError(
-                f"{method} was not sent: no connection within {timeout:g} s{last}", sent=False
+                f"{method} was not sent: no connection within {timeout:.3g} s{last}", sent=False
             ) from None
         current = self.current
         if current is None:  # closed again in the meantime

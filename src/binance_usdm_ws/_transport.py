@@ -189,7 +189,7 @@ class Connection:
 def _expire(future: Waiter, method: str, request_id: str, timeout: float) -> None:
     if not future.done():
         future.set_exception(
-            RequestTimeoutError(f"{method} (id {request_id!r}): no reply within {timeout:g} s")
+            RequestTimeoutError(f"{method} (id {request_id!r}): no reply within {timeout:.3g} s")
         )
 
 

@@ -11,6 +11,7 @@ Every exception the SDK raises on purpose derives from :class:`BinanceWsError`::
     │   ├── ForbiddenError           403 (WAF)
     │   ├── IpBannedError            418: IP banned after repeated 429s
     │   ├── RateLimitedError         429
+    │   │   └── ClientRateLimitedError       refused by the client's own pacing: not sent
     │   └── ServerError              5xx: execution status UNKNOWN
     ├── ConnectionClosedError        the connection ended (or could not be opened)
     ├── RequestTimeoutError          no reply within the call's timeout
@@ -36,6 +37,7 @@ __all__ = [
     "ApiError",
     "BadRequestError",
     "BinanceWsError",
+    "ClientRateLimitedError",
     "ConnectionClosedError",
     "ForbiddenError",
     "InvalidApiKeyError",
@@ -169,6 +171,16 @@ class RateLimitedError(ApiError):
     """Status 429: a rate limit was exceeded; back off.
 
     :attr:`retry_after`, when the server gives it, is when a retry is allowed.
+    """
+
+
+class ClientRateLimitedError(RateLimitedError):
+    """The client refused to send a call that would exceed the REQUEST_WEIGHT limit.
+
+    Raised by the client's own pacing (``rate_limit="raise"``, or ``"wait"``
+    when the wait would outlast the call's timeout), from the ``rateLimits``
+    the server reported. The request was not sent. ``status`` is 429 and
+    ``code`` -1003, as the server would have answered.
     """
 
 

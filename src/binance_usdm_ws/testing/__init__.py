@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from ._clock import FakeClock, wall_clock_ms
 from ._emulator import Emulator
+from ._faults import FAULT_KINDS, Faults
 
-__all__ = ["Emulator", "FakeClock", "wall_clock_ms"]
+__all__ = ["FAULT_KINDS", "Emulator", "FakeClock", "Faults", "wall_clock_ms"]

@@ -54,6 +54,7 @@ from .._logging import ApiKeyRedactor
 from .._loop_thread import LoopThread
 from ..errors import redact
 from ._clock import wall_clock_ms
+from ._faults import Faults
 
 __all__ = ["Emulator"]
 
@@ -145,6 +146,8 @@ class Emulator:
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.clock = clock
+        self.faults = Faults(clock)
+        """Switchable faults (see :class:`~binance_usdm_ws.testing.Faults`)."""
         self.weight_limit = weight_limit
         self.envelope_error_code = envelope_error_code
         self.calls: Counter[str] = Counter()
@@ -287,6 +290,7 @@ class Emulator:
         )
         self._charge(HANDSHAKE_WEIGHT)
         self.connections_accepted += 1
+        self.faults.on_connect(ws)
         try:
             async for frame in ws:
                 reply = self.handle(session, frame)
@@ -294,7 +298,7 @@ class Emulator:
                     self._held.append((ws, reply))
                     self._held_changed.set()
                 else:
-                    await ws.send(reply)
+                    await self.faults.deliver(ws, reply)
         except ConnectionClosed:
             pass
 
@@ -323,6 +327,9 @@ class Emulator:
             if method is None:
                 raise _Reject(400, self.envelope_error_code, f"Unknown method '{method_name}'.")
             self.calls[method_name] += 1
+            failure = self.faults.override(request_id)
+            if failure is not None:
+                return failure
             params = dict(params)
             override = params.pop("returnRateLimits", None)
             if override is not None:
