@@ -68,4 +68,10 @@ def test_top_level_exports() -> None:
 def test_testing_exports() -> None:
     from binance_usdm_ws import testing
 
-    assert set(testing.__all__) == {"Emulator", "FakeClock", "Faults", "FAULT_KINDS", "wall_clock_ms"}
+    assert set(testing.__all__) == {
+        "Emulator",
+        "FakeClock",
+        "Faults",
+        "FAULT_KINDS",
+        "wall_clock_ms",
+    }

@@ -29,7 +29,9 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter as make_json_converter
 
-__all__ = ["CONVERTER", "make_converter"]
+from .errors import ProtocolError
+
+__all__ = ["CONVERTER", "decode", "make_converter"]
 
 T = TypeVar("T")
 
@@ -76,3 +78,15 @@ def make_converter() -> Converter:
 
 #: The converter the SDK uses; build your own with :func:`make_converter` to customise.
 CONVERTER = make_converter()
+
+
+def decode(value: Any, cls: type[T], converter: Converter = CONVERTER) -> T:
+    """Structure parsed JSON ``value`` as ``cls``; any failure is a :class:`ProtocolError`.
+
+    Whatever the input, nothing but :class:`~binance_usdm_ws.errors.ProtocolError`
+    escapes (never a ``KeyError`` or ``TypeError`` from deep inside cattrs).
+    """
+    try:
+        return converter.structure(value, cls)
+    except Exception as exc:  # cattrs raises KeyError/TypeError/ValueError/ClassValidationError
+        raise ProtocolError(f"cannot decode {cls.__name__}: {type(exc).__name__}: {exc}") from exc

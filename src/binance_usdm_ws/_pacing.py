@@ -105,5 +105,7 @@ class Pacer:
         ):
             now = self._clock.time()
             retry_after = error.retry_after
-            until = retry_after / 1000 if retry_after is not None else (math.floor(now / 60) + 1) * 60
+            until = (
+                retry_after / 1000 if retry_after is not None else (math.floor(now / 60) + 1) * 60
+            )
             self._blocked_until = max(self._blocked_until, until)

@@ -111,7 +111,7 @@ class Protocol(Generic[W]):
             return []
         try:
             message = _loads(frame)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             logger.warning("dropped a frame that is not JSON: %.200r", frame)
             return []
         if not isinstance(message, dict):

@@ -76,9 +76,9 @@ class Supervisor:
 
     @property
     def current(self) -> Connection | None:
-        """The open connection, if there is one."""
+        """The open connection, if there is one (a closing one is not)."""
         current = self._current
-        return current if current is not None and not current.closed else None
+        return current if current is not None and current.usable else None
 
     @property
     def running(self) -> bool:
@@ -108,22 +108,29 @@ class Supervisor:
         Raises:
             ConnectionClosedError: no connection within ``timeout`` (the request was not sent).
         """
-        current = self.current
-        if current is not None:
-            return current
-        if not self.running:
-            raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
-        try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
-        except asyncio.TimeoutError:
-            last = f" (last attempt: {self._last_error})" if self._last_error else ""
-            raise ConnectionClosedError(
-                f"{method} was not sent: no connection within {timeout:.3g} s{last}", sent=False
-            ) from None
-        current = self.current
-        if current is None:  # closed again in the meantime
-            raise ConnectionClosedError(f"{method} was not sent: the connection closed", sent=False)
-        return current
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            current = self._current
+            if current is not None and current.usable:
+                return current
+            if not self.running:
+                raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
+            remaining = None if deadline is None else deadline - loop.time()
+            try:
+                if remaining is not None and remaining <= 0:
+                    raise asyncio.TimeoutError
+                if current is not None and not current.closed:
+                    # Closing: once its reader ends, "ready" is cleared (see _closed).
+                    await asyncio.wait_for(current.wait_closed(), remaining)
+                else:
+                    await asyncio.wait_for(self._ready.wait(), remaining)
+            except asyncio.TimeoutError:
+                last = f" (last attempt: {self._last_error})" if self._last_error else ""
+                raise ConnectionClosedError(
+                    f"{method} was not sent: no connection within {timeout:.3g} s{last}",
+                    sent=False,
+                ) from None
 
     async def close(self) -> None:
         """Stop re-dialling and close the connection."""
@@ -145,9 +152,16 @@ class Supervisor:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _closed(self, connection: Connection) -> None:
+        """Called by a connection as it ends, before anything waiting on it resumes."""
+        if connection is self._current:
+            self._ready.clear()
+
     async def _open(self) -> Connection:
         try:
-            connection = await Connection.open(self._url, **self._connect_options)
+            connection = await Connection.open(
+                self._url, on_closed=self._closed, **self._connect_options
+            )
         except ConnectionClosedError as exc:
             self._last_error = exc
             raise

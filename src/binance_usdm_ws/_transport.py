@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -42,8 +42,14 @@ def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError
 class Connection:
     """One open WebSocket connection to the API and its pending requests."""
 
-    def __init__(self, ws: ClientConnection, protocol: Protocol[Waiter]) -> None:
+    def __init__(
+        self,
+        ws: ClientConnection,
+        protocol: Protocol[Waiter],
+        on_closed: Callable[[Connection], None] | None = None,
+    ) -> None:
         self._ws = ws
+        self._on_closed = on_closed
         self._protocol = protocol
         self._loop = asyncio.get_running_loop()
         self._closed: ConnectionClosedError | None = None
@@ -55,6 +61,7 @@ class Connection:
         url: str,
         *,
         protocol: Protocol[Waiter] | None = None,
+        on_closed: Callable[[Connection], None] | None = None,
         open_timeout: float | None = 10.0,
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,
@@ -82,7 +89,12 @@ class Connection:
                 f"cannot connect to {_safe_url(url)}: {type(exc).__name__}: {exc}"
             ) from exc
         logger.debug("connected to %s", _safe_url(url))
-        return cls(ws, protocol if protocol is not None else Protocol())
+        return cls(ws, protocol if protocol is not None else Protocol(), on_closed)
+
+    @property
+    def usable(self) -> bool:
+        """True while requests can be sent (open, and not closing)."""
+        return self._closed is None and self._ws.state is State.OPEN
 
     @property
     def closed(self) -> bool:
@@ -175,6 +187,8 @@ class Connection:
             if failure is None:
                 failure = ws.close_exc
             self._closed = _closed_error(failure, "no reply")
+            if self._on_closed is not None:
+                self._on_closed(self)  # before any caller resumes: none sees a stale "ready"
             logger.debug("connection ended: %s", self._closed)
             error = self._closed
 

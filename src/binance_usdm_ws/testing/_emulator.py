@@ -38,6 +38,7 @@ import json
 import logging
 import re
 import secrets
+import ssl as _ssl
 import string
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
@@ -132,6 +133,7 @@ class Emulator:
         clock: epoch-milliseconds clock; defaults to the system clock.
         weight_limit: REQUEST_WEIGHT allowed per minute.
         envelope_error_code: error code of malformed-envelope replies.
+        ssl: a server TLS context, to serve ``wss://``.
     """
 
     def __init__(
@@ -143,6 +145,7 @@ class Emulator:
         clock: Callable[[], int] = wall_clock_ms,
         weight_limit: int = 2400,
         envelope_error_code: int = -1000,
+        ssl: _ssl.SSLContext | None = None,
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.clock = clock
@@ -160,6 +163,7 @@ class Emulator:
         """The last 1000 requests that parsed as JSON objects, as received."""
         self._host = host
         self._port = port
+        self._ssl = ssl
         self._server: Server | None = None
         self._thread: LoopThread | None = None
         self._listen_keys: dict[str, _ListenKey] = {}
@@ -182,6 +186,7 @@ class Emulator:
                 compression=None,
                 ping_interval=None,
                 logger=_server_logger,
+                ssl=self._ssl,
             )
             # A restart after stop() comes back on the same port, as a real server would.
             self._port = self.port
@@ -225,8 +230,9 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        """``ws://127.0.0.1:<port>/ws-fapi/v1``: pass it to the client as ``url``."""
-        return f"ws://{self._host}:{self.port}/ws-fapi/v1"
+        """``ws://127.0.0.1:<port>/ws-fapi/v1`` (``wss://`` with ``ssl``): the client's ``url``."""
+        scheme = "wss" if self._ssl is not None else "ws"
+        return f"{scheme}://{self._host}:{self.port}/ws-fapi/v1"
 
     # -- what tests inspect and change -----------------------------------------------------
 
@@ -262,14 +268,11 @@ class Emulator:
             await self._held_changed.wait()
 
     async def release_replies(self) -> None:
-        """Send every held reply, in order, and stop holding."""
+        """Send every held reply, in order (through any armed faults), and stop holding."""
         self._hold = False
         held, self._held = self._held, []
         for ws, text in held:
-            try:
-                await ws.send(text)
-            except ConnectionClosed:
-                pass
+            await self.faults.deliver(ws, text)
 
     # -- the server ------------------------------------------------------------------------
 
@@ -357,6 +360,17 @@ class Emulator:
                 "status": rejection.status,
                 "error": {"code": rejection.code, "msg": rejection.msg},
             }
+        except Exception:  # a bug in the emulator: answer as the server does, and stay up
+            logger.exception("the emulator failed to handle a request")
+            self.errors[-1000] += 1
+            reply = {
+                "id": request_id,
+                "status": 500,
+                "error": {
+                    "code": -1000,
+                    "msg": "An unknown error occurred while processing the request.",
+                },
+            }
         if return_rate_limits:
             reply["rateLimits"] = [self._weight_usage()]
         return json.dumps(reply, separators=(",", ":"))
@@ -370,7 +384,7 @@ class Emulator:
             )
         try:
             message = json.loads(frame)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _Reject(
                 400, self.envelope_error_code, "Invalid JSON request; the frame is not valid JSON."
             ) from None

@@ -28,16 +28,33 @@ __all__ = ["FAULT_KINDS", "Faults", "Garbage"]
 
 Garbage = Literal["text", "binary", "wrong_shape", "unknown_id", "duplicate"]
 FAULT_KINDS: tuple[str, ...] = (
-    "delay", "reorder", "text", "binary", "wrong_shape", "unknown_id", "duplicate",
-    "fail_429", "fail_418", "fail_503", "revoked_401", "drop", "drop_mid_reply",
+    "delay",
+    "reorder",
+    "text",
+    "binary",
+    "wrong_shape",
+    "unknown_id",
+    "duplicate",
+    "fail_429",
+    "fail_418",
+    "fail_503",
+    "revoked_401",
+    "drop",
+    "drop_mid_reply",
 )
 """Every fault :meth:`Faults.chaos` can pick (and the report script tries)."""
 
 _ERRORS: dict[int, tuple[int, str]] = {
-    429: (-1003, "Too many requests; current limit is 2400 requests per minute. "
-                 "Please use the websocket for live updates to avoid polling the API."),
-    418: (-1003, "Way too many requests; IP banned until {until}. "
-                 "Please use the websocket for live updates to avoid bans."),
+    429: (
+        -1003,
+        "Too many requests; current limit is 2400 requests per minute. "
+        "Please use the websocket for live updates to avoid polling the API.",
+    ),
+    418: (
+        -1003,
+        "Way too many requests; IP banned until {until}. "
+        "Please use the websocket for live updates to avoid bans.",
+    ),
     503: (-1001, "Internal error; unable to process your request. Please try again."),
 }
 
@@ -243,8 +260,19 @@ class Faults:
         elif kind in ("fail_429", "fail_418", "fail_503"):
             await _send(ws, self._error_reply(request_id, int(kind[-3:]), 1.0))
         elif kind == "revoked_401":
-            await _send(ws, json.dumps({"id": None, "status": 401, "error": {
-                "code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}}))
+            await _send(
+                ws,
+                json.dumps(
+                    {
+                        "id": None,
+                        "status": 401,
+                        "error": {
+                            "code": -2015,
+                            "msg": "Invalid API-key, IP, or permissions for action.",
+                        },
+                    }
+                ),
+            )
         elif kind == "drop":
             ws.transport.abort()
         elif kind == "drop_mid_reply":
