@@ -314,10 +314,11 @@ class _Merger:
         if (base is None or base.get("type") != docs.get("type")) and not accepts(
             target, docs, self.defs
         ):
-            if docs.get("type") == "null" and isinstance(target.get("type"), str):
-                old = target["type"]
-                target["type"] = [old, "null"]
-                self.change("~", path, f"type {old} → {old} or null (null in the sample)")
+            kind = target.get("type")
+            if docs.get("type") == "null" and isinstance(kind, (str, list)):
+                old = describe(target)
+                target["type"] = [*([kind] if isinstance(kind, str) else kind), "null"]
+                self.change("~", path, f"type {old} → {describe(target)} (null in the sample)")
             else:
                 self.retype(target, docs, path)
             return

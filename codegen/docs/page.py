@@ -73,7 +73,7 @@ _YES = {"YES": True, "是": True, "NO": False, "否": False}
 _NO_PARAMS = {"", "NONE", "无", "NULL"}
 
 _ANCHOR = re.compile(r"\[\]\(.*\)\s*$")  # the zh pages' "[](/docs/...#x "...")" heading anchors
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!=|<>~])")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash escapes any ASCII punctuation
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _SOURCE = re.compile(r"^(?:<!--\s*)?(?:>\s*)?Source:\s*(\S+?)\s*(?:-->)?\s*$", re.I)
 _TITLE = re.compile(r"^(?P<name>.*?)\s*\((?P<security>[A-Za-z\\_\- ]+)\)$")
@@ -178,6 +178,7 @@ def _lines_outside_code(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
 class _Reader:
     def __init__(self, text: str, name: str) -> None:
         self.name = name
+        self.repairs: list[str] = []
         self.lines = text.splitlines()
         self.front_matter = self._front_matter()
         self.title_line, self.raw_title = self._title()
@@ -318,7 +319,8 @@ class _Reader:
             raise self.error("no weight given", section, section.line)
         return " ".join(filter(None, [text, "; ".join(rows)]))
 
-    def sample(self, key: str) -> tuple[Any, list[str]]:
+    def sample(self, key: str) -> tuple[dict[str, Any], int]:
+        """The section's JSON sample and the page line it starts on; repairs go to ``repairs``."""
         section = self.required(key)
         start: int | None = None
         block: list[str] = []
@@ -337,7 +339,8 @@ class _Reader:
             raise self.error(str(exc), section, start + exc.line) from None
         if not isinstance(value, dict):
             raise self.error("the sample is not a JSON object", section, start + 1)
-        return value, [f"line {start + n}: {_ENGLISH_NAME[key]} sample: {r}" for n, r in repairs]
+        self.repairs += [f"line {start + n}: {_ENGLISH_NAME[key]} sample: {r}" for n, r in repairs]
+        return value, start + 1
 
     def params(self) -> tuple[ParamRow, ...]:
         section = self.section("params")
@@ -411,20 +414,18 @@ def parse_page(text: str, name: str) -> DocsPage:
     reader = _Reader(text, name)
     title, security = reader.title_and_security()
     method = reader.method()
-    request, request_repairs = reader.sample("request")
-    response, response_repairs = reader.sample("response")
-    request_section = reader.required("request")
+    request, line = reader.sample("request")
     if request.get("method") != method:
         raise reader.error(
             f"the request sample calls {request.get('method')!r}, the page documents {method!r}",
-            request_section,
-            request_section.line,
+            reader.required("request"),
+            line,
         )
     if not isinstance(request.get("params", {}), dict):
-        raise reader.error("the request sample's params is not an object", request_section)
+        raise reader.error("params is not an object", reader.required("request"), line)
+    response, line = reader.sample("response")
     if "result" not in response:
-        section = reader.required("response")
-        raise reader.error("the response sample has no 'result'", section, section.line)
+        raise reader.error("the response sample has no 'result'", reader.required("response"), line)
     description_section = reader.section("description")
     return DocsPage(
         name=name,
@@ -438,5 +439,5 @@ def parse_page(text: str, name: str) -> DocsPage:
         params=reader.params(),
         request=request,
         response=response,
-        repairs=tuple(request_repairs + response_repairs),
+        repairs=tuple(reader.repairs),
     )
