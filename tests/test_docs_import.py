@@ -180,11 +180,17 @@ def test_command_line_output(
     pages = ["pages/userDataStream.start.edited.md", "pages/userDataStream.stop.md"]
     assert main(["check", *pages, "--schema", "schema"]) == 1
     checked = capsys.readouterr()
-    assert main(["import", "pages/userDataStream.ping.zh-CN.md", *pages, "--schema", "new"]) == 0
-    imported = capsys.readouterr()
-    check_golden(
-        "cli.txt", "".join(["$ check\n", checked.out, checked.err, "$ import\n", imported.out])
-    )
+    assert main(["import", "pages/userDataStream.ping.zh-CN.md", *pages, "--schema", "schema"]) == 0
+    imported = capsys.readouterr().out
+    assert main(["check", "pages/userDataStream.stop.md", "--schema", "new"]) == 1
+    missing = capsys.readouterr().out
+    assert main(["import", "pages/userDataStream.stop.md", "--schema", "new"]) == 0
+    created = capsys.readouterr().out
+    transcript = [
+        *("$ check\n", checked.out, checked.err, "$ import\n", imported),
+        *("$ check\n", missing, "$ import\n", created),
+    ]
+    check_golden("cli.txt", "".join(transcript))
 
 
 def test_an_error_names_the_page_and_writes_nothing(

@@ -248,6 +248,10 @@ def test_params_from_the_table() -> None:
     params_of(curated)["properties"]["side"] = {"enum": ["BUY", "SELL"], "description": "Side."}
     params_of(curated)["properties"]["recvWindow"] = {"type": "integer"}  # not in the docs
     assert merged(curated, docs) == (curated, [])
+    deliberate = copy.deepcopy(curated)
+    del params_of(deliberate)["properties"]["side"]  # a person removed it ...
+    params_of(deliberate)["required"] = ["apiKey", "limit"]  # ... and knows limit is needed
+    assert merged(deliberate, docs) == (deliberate, [])  # the docs did not change either
 
     changed = page((TABLE_ROW, f"{TABLE_ROW}\n| side | INT | NO | Order side, now a number |"))
     document, changes = merged(curated, changed)

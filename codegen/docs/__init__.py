@@ -42,6 +42,8 @@ class Outcome:
     notes: tuple[str, ...]
     text: str
     """The file's new text."""
+    rewrites: bool
+    """The text differs from the file's: changes, or only a new record of the page."""
 
 
 def dump_json(document: Any) -> str:
@@ -95,6 +97,7 @@ def import_pages(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> lis
                 changes=tuple(changes),
                 notes=tuple(page_notes(page, fresh=old is None)),
                 text=texts[path],
+                rewrites=texts[path] != old,
             )
         )
     if write:

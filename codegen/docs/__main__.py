@@ -23,18 +23,24 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def report(outcome: Outcome, *, notes: bool) -> str:
-    """The readable list of one page's changes (and, if ``notes``, what to review)."""
+def report(outcome: Outcome, *, imported: bool) -> str:
+    """The readable list of one page's changes; once ``imported``, also what to review."""
+    path, page = _shown(outcome.path), outcome.page.name
+    lines: list[str] = []
     if outcome.created:
-        head = f"{_shown(outcome.path)}: new, from {outcome.page.name}"
-        lines = []
+        head = (
+            f"{path}: new, from {page}"
+            if imported
+            else f"{path}: missing; {page} documents a new method"
+        )
     elif outcome.changes:
-        head = f"{_shown(outcome.path)}: differs from {outcome.page.name}"
+        head = f"{path}: {'updated from' if imported else 'differs from'} {page}"
         lines = [f"  {change}" for change in outcome.changes]
     else:
-        head = f"{_shown(outcome.path)}: agrees with {outcome.page.name}"
-        lines = []
-    if notes:
+        head = f"{path}: agrees with {page}"
+        if imported and outcome.rewrites:
+            head += "; the page is recorded in x-binance.source"
+    if imported:
         lines += [f"  note: {note}" for note in outcome.notes]
     return "\n".join([head, *lines]) + "\n"
 
@@ -65,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"codegen.docs: error: {exc}", file=sys.stderr)
         return 2
     for outcome in outcomes:
-        sys.stdout.write(report(outcome, notes=importing))
+        sys.stdout.write(report(outcome, imported=importing))
     drifted = sum(1 for o in outcomes if o.changes)
     if importing:
         print(f"codegen.docs: imported {len(outcomes)} page(s); {drifted} changed schema/")
