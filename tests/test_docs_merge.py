@@ -163,6 +163,30 @@ def test_weight_and_security_are_facts() -> None:
     assert document["x-binance"]["security"] == "NONE"
 
 
+def test_a_weight_given_as_text_is_prose() -> None:
+    by_limit = "Adjusted based on the limit:\n\n| Limit | Weight |\n| --- | --- |\n| 5 | 2 |"
+    fresh = fresh_document(page(("**1**", by_limit)))
+    assert fresh["x-binance"]["weight"] == "Adjusted based on the limit: 5 → 2"
+    curated = copy.deepcopy(fresh)
+    curated["x-binance"]["weight"] = "2 for limit 5"
+    assert merged(curated, page(("**1**", by_limit))) == (curated, [])
+    document, changes = merged(curated, page(("**1**", by_limit.replace("| 2 |", "| 3 |"))))
+    assert document["x-binance"]["weight"] == "2 for limit 5"
+    assert changes == [
+        "~ weight: the docs changed 'Adjusted based on the limit: 5 → 2' → "
+        "'Adjusted based on the limit: 5 → 3'; the curated text is kept"
+    ]
+    assert merged(curated, page())[1] == ["~ weight: '2 for limit 5' → 1"]
+
+
+def test_a_curated_union_is_not_entered() -> None:
+    curated = fresh_document(page())
+    union = {"anyOf": [{"type": "object", "properties": {}}, {"type": "array"}]}
+    curated["properties"]["result"] = copy.deepcopy(union)
+    docs = page((LISTEN_KEY, '"listenKey": "k", "more": 1'))
+    assert merged(curated, docs)[0]["properties"]["result"] == union
+
+
 def test_result_fields_added_removed_retyped() -> None:
     fresh = fresh_document(page())
     document, changes = merged(

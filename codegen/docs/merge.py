@@ -218,14 +218,13 @@ class _Merger:
 
     def weight(self) -> None:
         current, docs = self.info.get("weight"), self.page.weight
-        if current == docs:
-            return
-        if self.base is not None:
-            if self.base.get("weight") == docs:
-                return  # the docs did not change it: the schema's value is curated
-        elif isinstance(current, str) and isinstance(docs, str):
-            return  # text in another language, and nothing recorded to compare with
-        self.fact(self.info, "weight", docs)
+        base = None if self.base is None else self.base.get("weight")
+        if current == docs or (base is not None and base == docs):
+            return  # they agree, or the docs did not change it: the schema's value is curated
+        if isinstance(current, str) and isinstance(docs, str):  # text, in the page's language
+            self.prose(self.info, "weight", None if base is None else str(base), docs, "weight")
+        else:
+            self.fact(self.info, "weight", docs)
 
     def prose(
         self, holder: dict[str, Any], key: str, base: str | None, docs: str, path: str
@@ -322,9 +321,9 @@ class _Merger:
             else:
                 self.retype(target, docs, path)
             return
-        if docs.get("type") == "object" and "properties" in docs:
+        if "properties" in docs and _is(target, "object", "properties"):
             self.fields(target, docs, base if base and base.get("type") == "object" else None, path)
-        elif docs.get("type") == "array" and "items" in docs:
+        elif "items" in docs and _is(target, "array", "items"):
             base_items = base.get("items") if base and base.get("type") == "array" else None
             if "items" in target:
                 self.node(target["items"], docs["items"], base_items, path + "[]")
@@ -364,6 +363,14 @@ class _Merger:
             parts = [p for p in ("request", "response") if examples[0].get(p) != sample[p]]
             examples[0] = sample
             self.change("~", "examples[0]", f"the docs' {' and '.join(parts)} sample changed")
+
+
+def _is(schema: Schema, kind: str, keyword: str) -> bool:
+    """Whether ``schema`` itself is of JSON type ``kind`` (not, say, a union that has one)."""
+    declared = schema.get("type")
+    return (
+        keyword in schema or declared == kind or (isinstance(declared, list) and kind in declared)
+    )
 
 
 def _quote(text: str, limit: int = 80) -> str:

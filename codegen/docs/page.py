@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .lenient_json import JsonSampleError, loads
@@ -125,7 +125,7 @@ class DocsPage:
     """The parameter table's rows; empty when the table says ``None``."""
     request: dict[str, Any]
     response: dict[str, Any]
-    repairs: tuple[str, ...] = field(default=())
+    repairs: tuple[str, ...]
     """What was repaired in the JSON samples, for the report."""
 
     @property
@@ -181,7 +181,7 @@ class _Reader:
         self.repairs: list[str] = []
         self.lines = text.splitlines()
         self.front_matter = self._front_matter()
-        self.title_line, self.raw_title = self._title()
+        self.raw_title = self._title()
         self.language, self.sections = self._sections()
 
     def error(
@@ -206,12 +206,12 @@ class _Reader:
                 values[key.strip()] = value.strip().strip("\"'")
         return values
 
-    def _title(self) -> tuple[int, str]:
-        for number, line, fenced in _lines_outside_code(self.lines):
+    def _title(self) -> str:
+        for _, line, fenced in _lines_outside_code(self.lines):
             if not fenced and line.startswith("# "):
-                return number, line[2:].strip()
+                return line[2:].strip()
         if "title" in self.front_matter:
-            return 1, self.front_matter["title"]
+            return self.front_matter["title"]
         raise DocsError(self.name, "no title: the page has no '# ' heading")
 
     def _sections(self) -> tuple[str, list[_Section]]:
