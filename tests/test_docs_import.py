@@ -204,6 +204,9 @@ def test_an_error_names_the_page_and_writes_nothing(
     assert {p.name: p.read_text() for p in (schema / "methods").iterdir()} == before
     with pytest.raises(DocsError, match="cannot read the page"):
         import_pages([PAGES / "missing.md"], schema, write=False)
+    (schema / "methods" / "userDataStream.stop.json").write_text("[]")
+    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json: not a JSON object"):
+        import_pages([STOP], schema, write=False)
 
 
 def test_fresh_imports_are_valid_input_for_codegen(schema: Path) -> None:

@@ -87,6 +87,8 @@ def import_pages(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> lis
                 current = json.loads(old)
             except json.JSONDecodeError as exc:
                 raise DocsError(str(path), f"not valid JSON: {exc}") from None
+            if not isinstance(current, dict):
+                raise DocsError(str(path), "not a JSON object")
             document, changes = merge_document(current, page)
         texts[path] = dump_json(document)
         outcomes.append(

@@ -46,6 +46,7 @@ def report(outcome: Outcome, *, imported: bool) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (see the module docstring)."""
     parser = argparse.ArgumentParser(
         prog="python -m codegen.docs",
         description="Import Binance API docs pages (Markdown) into schema/methods/, or check "

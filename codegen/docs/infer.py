@@ -17,8 +17,8 @@ __all__ = ["ParamSpec", "accepts", "describe", "docs_params", "infer", "resolve"
 
 Schema = dict[str, Any]
 
-#: The docs' parameter types in JSON Schema. DECIMAL is sent as a string (FACTS 2.10); the
-#: values of an ENUM are not in the table, so a person adds them as "enum".
+#: The docs' parameter types in JSON Schema. DECIMAL is sent as a string (the docs' General
+#: Info); the values of an ENUM are not in the table, so a person adds them as "enum".
 _PARAM_TYPES: Mapping[str, Schema] = {
     "STRING": {"type": "string"},
     "INT": {"type": "integer"},

@@ -135,11 +135,13 @@ class DocsPage:
 
     @property
     def request_params(self) -> dict[str, Any]:
+        """The ``params`` the request sample sends."""
         params: dict[str, Any] = self.request.get("params", {})
         return params
 
     @property
     def result(self) -> Any:
+        """The response sample's ``result``; the envelope around it is envelope.json's."""
         return self.response["result"]
 
 
