@@ -29,8 +29,9 @@ test: $(VENV)/.installed-test
 	$(PY) -m mypy
 	$(PY) -m pytest
 
-## regen: regenerate src/ from schema/
+## regen: import the docs pages PAGES="a.md b.md" (if given) into schema/, then regenerate src/
 regen: $(VENV)/.installed-test
+	$(if $(strip $(PAGES)),$(PY) -m codegen.docs import $(PAGES))
 	$(PY) -m codegen
 
 clean:

@@ -1,0 +1,110 @@
+"""Import Binance API docs pages (Markdown) into schema/methods/, and detect drift.
+
+``python -m codegen.docs import PAGE.md [...]`` writes or merges one method
+schema per page; ``python -m codegen.docs check PAGE.md [...]`` writes nothing
+and exits 1 when a page and schema/ disagree. See the workflow in
+schema/README.md, and :mod:`codegen.docs.merge` for what a re-import keeps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .merge import Change, fresh_document, merge_document, method_file_name, page_notes
+from .page import DocsError, DocsPage, parse_page
+
+__all__ = [
+    "Change",
+    "DocsError",
+    "DocsPage",
+    "Outcome",
+    "dump_json",
+    "import_pages",
+    "parse_page",
+    "read_page",
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What importing one page does to its method's schema file."""
+
+    page: DocsPage
+    path: Path
+    created: bool
+    """The method had no schema file."""
+    changes: tuple[Change, ...]
+    """Where the page and the schema disagree; empty when they agree."""
+    notes: tuple[str, ...]
+    text: str
+    """The file's new text."""
+    rewrites: bool
+    """The text differs from the file's: changes, or only a new record of the page."""
+
+
+def dump_json(document: Any) -> str:
+    """The one way schema files are written: 2-space indent, UTF-8 as is, trailing newline.
+
+    Key order is the document's own: a merge keeps the file's order and appends new keys.
+    """
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_page(path: Path) -> DocsPage:
+    """Read and parse one docs page. Raises :class:`DocsError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DocsError(str(path), f"cannot read the page: {exc}") from None
+    return parse_page(text, str(path))
+
+
+def import_pages(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> list[Outcome]:
+    """Import ``pages`` in order into ``schema_dir``/methods; write the files only if ``write``.
+
+    Pages of the same method merge one after the other. Every page is read and
+    merged before anything is written, so an error leaves schema/ untouched.
+    Raises :class:`DocsError` for a page that cannot be read, or a schema file
+    that is not JSON.
+    """
+    texts: dict[Path, str] = {}
+    outcomes: list[Outcome] = []
+    for page_path in pages:
+        page = read_page(page_path)
+        path = schema_dir / "methods" / method_file_name(page.method)
+        old = texts.get(path)
+        if old is None and path.exists():
+            old = path.read_text(encoding="utf-8")
+        if old is None:
+            document = fresh_document(page)
+            changes = [Change("+", page.method, "new method: no schema file yet")]
+        else:
+            try:
+                current = json.loads(old)
+            except json.JSONDecodeError as exc:
+                raise DocsError(str(path), f"not valid JSON: {exc}") from None
+            if not isinstance(current, dict):
+                raise DocsError(str(path), "not a JSON object")
+            document, changes = merge_document(current, page)
+        texts[path] = dump_json(document)
+        outcomes.append(
+            Outcome(
+                page=page,
+                path=path,
+                created=old is None,
+                changes=tuple(changes),
+                notes=tuple(page_notes(page, fresh=old is None)),
+                text=texts[path],
+                rewrites=texts[path] != old,
+            )
+        )
+    if write:
+        for path, text in texts.items():
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    return outcomes

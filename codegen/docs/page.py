@@ -1,0 +1,445 @@
+"""Parse one Binance API docs page, as published in Markdown, into a :class:`DocsPage`.
+
+Two languages are understood, told apart by their section headings:
+
+============================  =========
+English                       zh-CN
+============================  =========
+``API Description``           ``接口描述``
+``Method``                    ``方式``
+``Request``                   ``请求``
+``Request Weight``            ``请求权重``
+``Request Parameters``        ``请求参数``
+``Response Example``          ``响应示例``
+============================  =========
+
+The title (first ``#`` heading) ends with the security type in parentheses,
+written ``USER_STREAM``, ``USER\\_STREAM`` or ``USER-STREAM``; a title without
+one means ``NONE``, as on the docs' market-data pages. The page URL comes from
+a ``Source: URL`` line (also as ``> Source:`` or ``<!-- Source: URL -->``), or
+from ``url:`` in a front-matter block. Everything wrong with a page is a
+:class:`DocsError` naming the page, the section and the line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .lenient_json import JsonSampleError, loads
+
+__all__ = ["PARAM_TYPES", "SECURITY_TYPES", "DocsError", "DocsPage", "ParamRow", "parse_page"]
+
+SECURITY_TYPES = ("NONE", "USER_STREAM", "MARKET_DATA", "TRADE", "USER_DATA")
+#: Parameter types of the docs' tables.
+PARAM_TYPES = ("STRING", "INT", "LONG", "DECIMAL", "BOOLEAN", "ENUM")
+
+_SECTIONS = {
+    "en": {
+        "api description": "description",
+        "method": "method",
+        "request": "request",
+        "request weight": "weight",
+        "request parameters": "params",
+        "response example": "response",
+    },
+    "zh-CN": {
+        "接口描述": "description",
+        "方式": "method",
+        "请求": "request",
+        "请求权重": "weight",
+        "请求参数": "params",
+        "响应示例": "response",
+    },
+}
+_ENGLISH_NAME = {
+    "description": "API Description",
+    "method": "Method",
+    "request": "Request",
+    "weight": "Request Weight",
+    "params": "Request Parameters",
+    "response": "Response Example",
+}
+_REQUIRED_SECTIONS = ("method", "request", "weight", "response")
+_TABLE_COLUMNS = {
+    "name": ("name", "名称", "参数名"),
+    "type": ("type", "类型"),
+    "mandatory": ("mandatory", "是否必需", "是否必须", "必需"),
+    "description": ("description", "描述", "说明"),
+}
+_YES = {"YES": True, "是": True, "NO": False, "否": False}
+_NO_PARAMS = {"", "NONE", "无", "NULL"}
+
+_ANCHOR = re.compile(r"\[\]\(.*\)\s*$")  # the zh pages' "[](/docs/...#x "...")" heading anchors
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash escapes any ASCII punctuation
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_SOURCE = re.compile(r"^(?:<!--\s*)?(?:>\s*)?Source:\s*(\S+?)\s*(?:-->)?\s*$", re.I)
+_TITLE = re.compile(r"^(?P<name>.*?)\s*\((?P<security>[A-Za-z\\_\- ]+)\)$")
+_METHOD = re.compile(r"^(v[0-9]+/)?[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)?$")
+_LANGUAGE_SEGMENT = re.compile(r"/docs/[a-z]{2}-[A-Z]{2}/")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_SEPARATOR = re.compile(r"\|[\s:|-]+\|?")
+
+
+class DocsError(Exception):
+    """A docs page cannot be read; the message names the page, the section and the line."""
+
+    def __init__(
+        self, page: str, message: str, *, section: str | None = None, line: int | None = None
+    ) -> None:
+        self.page, self.section, self.line = page, section, line
+        where = page if line is None else f"{page}:{line}"
+        if section is not None:
+            where += f": section {section!r}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class ParamRow:
+    """One row of a page's parameter table, as the docs wrote it."""
+
+    name: str
+    type: str
+    mandatory: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class DocsPage:
+    """What one docs page says about one wire method."""
+
+    name: str
+    """How the page is named in messages: the path it was read from."""
+    language: str
+    url: str
+    title: str
+    """The title, unescaped, its security suffix written ``(USER_STREAM)``."""
+    security: str | None
+    """The security type the title names; ``None`` when it names none."""
+    description: str
+    method: str
+    weight: int | str
+    params: tuple[ParamRow, ...]
+    """The parameter table's rows; empty when the table says ``None``."""
+    request: dict[str, Any]
+    response: dict[str, Any]
+    repairs: tuple[str, ...]
+    """What was repaired in the JSON samples, for the report."""
+
+    @property
+    def docs_url(self) -> str:
+        """The page URL without its language segment: the English page, the canonical one."""
+        return _LANGUAGE_SEGMENT.sub("/docs/", self.url, count=1)
+
+    @property
+    def request_params(self) -> dict[str, Any]:
+        """The ``params`` the request sample sends."""
+        params: dict[str, Any] = self.request.get("params", {})
+        return params
+
+    @property
+    def result(self) -> Any:
+        """The response sample's ``result``; the envelope around it is envelope.json's."""
+        return self.response["result"]
+
+
+@dataclass
+class _Section:
+    key: str
+    heading: str
+    line: int
+    body: list[tuple[int, str]]
+
+
+def _plain(markdown: str) -> str:
+    """Inline Markdown to plain text: links to their text, escapes and emphasis undone."""
+    text = _LINK.sub(r"\1", markdown)
+    text = _ESCAPE.sub(r"\1", text).replace("**", "")
+    return " ".join(text.split())
+
+
+def _heading_key(heading: str, language: str) -> str | None:
+    text = _plain(_ANCHOR.sub("", heading)).lower()
+    text = re.sub(r"\s*\(.*\)$", "", text)  # "Request Weight(IP)"
+    return _SECTIONS[language].get(text)
+
+
+def _lines_outside_code(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
+    """(line number, line, inside a fenced code block) for every line."""
+    fenced = False
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            yield number, line, True
+        else:
+            yield number, line, fenced
+
+
+class _Reader:
+    def __init__(self, text: str, name: str) -> None:
+        self.name = name
+        self.repairs: list[str] = []
+        self.lines = text.splitlines()
+        self.front_matter = self._front_matter()
+        self.raw_title = self._title()
+        self.language, self.sections = self._sections()
+
+    def error(
+        self, message: str, section: _Section | None = None, line: int | None = None
+    ) -> DocsError:
+        label = None
+        if section is not None:
+            label = _plain(_ANCHOR.sub("", section.heading))
+            if self.language != "en":
+                label += f" ({_ENGLISH_NAME[section.key]})"
+        return DocsError(self.name, message, section=label, line=line)
+
+    def _front_matter(self) -> dict[str, str]:
+        if not self.lines or self.lines[0].strip() != "---":
+            return {}
+        values: dict[str, str] = {}
+        for line in self.lines[1:]:
+            if line.strip() == "---":
+                break
+            key, sep, value = line.partition(":")
+            if sep:
+                values[key.strip()] = value.strip().strip("\"'")
+        return values
+
+    def _title(self) -> str:
+        for _, line, fenced in _lines_outside_code(self.lines):
+            if not fenced and line.startswith("# "):
+                return line[2:].strip()
+        if "title" in self.front_matter:
+            return self.front_matter["title"]
+        raise DocsError(self.name, "no title: the page has no '# ' heading")
+
+    def _sections(self) -> tuple[str, list[_Section]]:
+        headings = [
+            (number, line[3:].strip())
+            for number, line, fenced in _lines_outside_code(self.lines)
+            if not fenced and line.startswith("## ")
+        ]
+
+        def known(language: str) -> int:
+            return sum(_heading_key(h, language) is not None for _, h in headings)
+
+        language = max(_SECTIONS, key=known)
+        if known(language) == 0:
+            raise DocsError(
+                self.name,
+                "no known section headings (expected 'API Description', 'Method', 'Request', "
+                "'Request Weight', 'Request Parameters', 'Response Example', or the zh-CN ones)",
+            )
+        sections: list[_Section] = []
+        current: _Section | None = None
+        for number, line, fenced in _lines_outside_code(self.lines):
+            if not fenced and line.startswith("#"):
+                key = _heading_key(line.lstrip("#").strip(), language)
+                if line.startswith("## ") and key is not None:
+                    if any(s.key == key for s in sections):
+                        raise DocsError(self.name, f"section {key!r} appears twice", line=number)
+                    current = _Section(key, line.lstrip("#").strip(), number, [])
+                    sections.append(current)
+                    continue
+                if not line.startswith("###"):
+                    current = None  # an unknown section at the same level ends the known one
+                    continue
+            if current is not None:
+                current.body.append((number, line))
+        missing = [k for k in _REQUIRED_SECTIONS if k not in {s.key for s in sections}]
+        if missing:
+            names = ", ".join(repr(_ENGLISH_NAME[k]) for k in missing)
+            raise DocsError(self.name, f"missing section(s) {names} ({language} page)")
+        return language, sections
+
+    def section(self, key: str) -> _Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+    def required(self, key: str) -> _Section:
+        section = self.section(key)
+        assert section is not None  # _sections() checked
+        return section
+
+    def url(self) -> str:
+        for _, line, fenced in _lines_outside_code(self.lines):
+            match = _SOURCE.match(line.strip())
+            if not fenced and match:
+                return match.group(1)
+        if "url" in self.front_matter:
+            return self.front_matter["url"]
+        raise DocsError(
+            self.name, "no page URL: add a 'Source: URL' line or '<!-- Source: URL -->'"
+        )
+
+    def title_and_security(self) -> tuple[str, str | None]:
+        title = _plain(self.raw_title)
+        match = _TITLE.match(title)
+        if match:
+            security = re.sub(r"[-\s]", "_", match.group("security").strip().upper())
+            if security in SECURITY_TYPES:
+                return f"{match.group('name')} ({security})", security
+        return title, None
+
+    def prose(self, section: _Section) -> str:
+        parts: list[str] = []
+        for _, line, fenced in _lines_outside_code([text for _, text in section.body]):
+            if not fenced:
+                parts.append(line)
+        return _plain(" ".join(parts))
+
+    def method(self) -> str:
+        section = self.required("method")
+        for number, line in section.body:
+            match = re.search(r"`([^`]+)`", line)
+            if match:
+                method = match.group(1).strip()
+                if not _METHOD.match(method):
+                    raise self.error(f"{method!r} is not a wire method name", section, number)
+                return method
+        raise self.error("no `method` name in backticks", section, section.line)
+
+    def weight(self) -> int | str:
+        """``**1**`` -> 1; anything else (text, a table by parameter) -> one line of text."""
+        section = self.required("weight")
+        prose: list[str] = []
+        rows: list[str] = []
+        body = [text.strip() for _, text in section.body]
+        for index, line in enumerate(body):
+            if line.startswith("|"):
+                is_header = index + 1 < len(body) and _SEPARATOR.fullmatch(body[index + 1])
+                if not is_header and not _SEPARATOR.fullmatch(line):
+                    rows.append(" → ".join(_plain(c) for c in _cells(line)))  # "5, 10 → 2"
+            elif line and not line.startswith("```"):
+                prose.append(line)
+        text = _plain(" ".join(prose))
+        if not rows and re.fullmatch(r"\d+", text):
+            return int(text)
+        if not text and not rows:
+            raise self.error("no weight given", section, section.line)
+        return " ".join(filter(None, [text, "; ".join(rows)]))
+
+    def sample(self, key: str) -> tuple[dict[str, Any], int]:
+        """The section's JSON sample and the page line it starts on; repairs go to ``repairs``."""
+        section = self.required(key)
+        start: int | None = None
+        block: list[str] = []
+        for number, line in section.body:
+            if line.lstrip().startswith("```"):
+                if start is not None:
+                    break
+                start = number
+            elif start is not None:
+                block.append(line)
+        if start is None:
+            raise self.error("no ``` code block with the JSON sample", section, section.line)
+        try:
+            value, repairs = loads("\n".join(block))
+        except JsonSampleError as exc:
+            raise self.error(str(exc), section, start + exc.line) from None
+        if not isinstance(value, dict):
+            raise self.error("the sample is not a JSON object", section, start + 1)
+        self.repairs += [f"line {start + n}: {_ENGLISH_NAME[key]} sample: {r}" for n, r in repairs]
+        return value, start + 1
+
+    def params(self) -> tuple[ParamRow, ...]:
+        section = self.section("params")
+        if section is None:
+            return ()
+        table: list[tuple[int, str]] = []
+        for number, line in section.body:  # the first table; others follow it
+            if line.strip().startswith("|"):
+                table.append((number, line.strip()))
+            elif table:
+                break
+        if not table:
+            if self.prose(section).upper() in _NO_PARAMS:
+                return ()
+            raise self.error("neither a parameter table nor 'None'", section, section.line)
+        header_line, header = table[0]
+        columns = self._columns(_cells(header), section, header_line)
+        rows: list[ParamRow] = []
+        for number, line in table[2:]:  # table[1] is the | --- | separator
+            cells = _cells(line) + [""] * len(header)
+            name, kind, mandatory, description = (
+                _plain(cells[columns[c]]) if c in columns else ""
+                for c in ("name", "type", "mandatory", "description")
+            )
+            name, kind = name.strip("`"), kind.strip("`").upper()
+            if not name:
+                raise self.error("a parameter row without a name", section, number)
+            if kind not in PARAM_TYPES:
+                raise self.error(
+                    f"parameter {name!r} has type {kind!r}; known: {', '.join(PARAM_TYPES)}",
+                    section,
+                    number,
+                )
+            if mandatory.upper() not in _YES:
+                raise self.error(
+                    f"parameter {name!r}: mandatory is {mandatory!r}, not YES or NO",
+                    section,
+                    number,
+                )
+            rows.append(ParamRow(name, kind, _YES[mandatory.upper()], description))
+            if rows[-1].name in {r.name for r in rows[:-1]}:
+                raise self.error(f"parameter {name!r} is listed twice", section, number)
+        return tuple(rows)
+
+    def _columns(self, header: list[str], section: _Section, line: int) -> dict[str, int]:
+        columns: dict[str, int] = {}
+        for index, cell in enumerate(header):
+            for key, names in _TABLE_COLUMNS.items():
+                if _plain(cell).lower() in names:
+                    columns[key] = index
+        if not {"name", "type", "mandatory"} <= set(columns):
+            raise self.error(
+                f"the parameter table's header {header} lacks Name, Type or Mandatory",
+                section,
+                line,
+            )
+        return columns
+
+
+def _cells(row: str) -> list[str]:
+    cells = _CELL_SPLIT.split(row.strip())
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return [c.strip() for c in cells]
+
+
+def parse_page(text: str, name: str) -> DocsPage:
+    """Read one docs page (``name`` is used in messages). Raises :class:`DocsError`."""
+    reader = _Reader(text, name)
+    title, security = reader.title_and_security()
+    method = reader.method()
+    request, line = reader.sample("request")
+    if request.get("method") != method:
+        raise reader.error(
+            f"the request sample calls {request.get('method')!r}, the page documents {method!r}",
+            reader.required("request"),
+            line,
+        )
+    if not isinstance(request.get("params", {}), dict):
+        raise reader.error("params is not an object", reader.required("request"), line)
+    response, line = reader.sample("response")
+    if "result" not in response:
+        raise reader.error("the response sample has no 'result'", reader.required("response"), line)
+    description_section = reader.section("description")
+    return DocsPage(
+        name=name,
+        language=reader.language,
+        url=reader.url(),
+        title=title,
+        security=security,
+        description="" if description_section is None else reader.prose(description_section),
+        method=method,
+        weight=reader.weight(),
+        params=reader.params(),
+        request=request,
+        response=response,
+        repairs=tuple(reader.repairs),
+    )

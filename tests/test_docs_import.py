@@ -1,0 +1,218 @@
+"""python -m codegen.docs end to end: golden imports, the seed page against the committed
+schema, drift reported then imported into the regenerated models, curated additions kept.
+
+"Equivalent" (see schema/README.md): the same wire facts (x-binance method, security, weight,
+docs), the same params and result schemas once titles and descriptions are set aside, and the
+same docs sample; ``check`` finds no drift; and a re-import into the committed file adds the
+record of the page (x-binance.source) and changes nothing else. A fresh import may differ in
+title and descriptions (the page's language), ``idempotent`` (false until a person decides),
+and ``errors`` (which a docs page does not list).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen import generate
+from codegen.docs import DocsError, dump_json, import_pages
+from codegen.docs.__main__ import main
+
+from .conftest import ROOT
+
+PAGES = ROOT / "tests" / "data" / "docs_pages"
+GOLDEN = ROOT / "tests" / "golden" / "docs"
+SCHEMA = ROOT / "schema"
+SEED = ROOT.parent / "shared" / "seeds" / "000_a20e9e388b90eb8b.txt"
+START, EDITED = PAGES / "userDataStream.start.md", PAGES / "userDataStream.start.edited.md"
+STOP = PAGES / "userDataStream.stop.md"
+
+
+@pytest.fixture
+def schema(tmp_path: Path) -> Path:
+    """A copy of schema/ to import into."""
+    copied = tmp_path / "schema"
+    shutil.copytree(SCHEMA, copied)
+    return copied
+
+
+def check_golden(name: str, text: str) -> None:
+    golden = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), f"{name} differs; UPDATE_GOLDEN=1 to accept"
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["userDataStream.ping.zh-CN.md", "userDataStream.start.md", "userDataStream.stop.md"],
+)
+def test_golden_fresh_import(tmp_path: Path, page: str) -> None:
+    schema = tmp_path / "schema"
+    [outcome] = import_pages([PAGES / page], schema, write=True)
+    assert outcome.created
+    check_golden(page.removesuffix(".md") + ".json", outcome.text)
+    assert outcome.path.read_text(encoding="utf-8") == outcome.text
+    [again] = import_pages([PAGES / page], schema, write=False)  # deterministic, idempotent
+    assert (again.created, again.changes, again.text) == (False, (), outcome.text)
+
+
+def test_a_page_broken_as_published_imports_as_if_it_were_not(tmp_path: Path) -> None:
+    [clean] = import_pages([STOP], tmp_path / "a", write=False)
+    repairable = PAGES / "userDataStream.stop.repairable.md"
+    [repaired] = import_pages([repairable], tmp_path / "b", write=False)
+    assert repaired.text == clean.text
+    assert [n for n in repaired.notes if " sample: " in n] == [
+        "line 39: Response Example sample: non-breaking space read as a space",
+        "line 46: Response Example sample: trailing comma dropped",
+        "line 46: Response Example sample: comment '// weight used in this minute' dropped",
+        "line 47: Response Example sample: trailing comma dropped",
+        "line 48: Response Example sample: trailing comma dropped",
+    ]
+
+
+def without_prose(schema: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in schema.items() if k not in ("title", "description")}
+    if "properties" in out:
+        out["properties"] = {k: without_prose(v) for k, v in out["properties"].items()}
+    if "items" in out:
+        out["items"] = without_prose(out["items"])
+    return out
+
+
+def shape(document: dict[str, Any]) -> dict[str, Any]:
+    """What two equivalent method schemas share (see the module docstring)."""
+    info = document["x-binance"]
+    return {
+        "x-binance": {k: info[k] for k in ("method", "security", "weight", "docs")},
+        "params": without_prose(document["properties"]["params"]),
+        "result": without_prose(document["properties"]["result"]),
+        "required": document["required"],
+        "sample": document["examples"][0],
+    }
+
+
+@pytest.mark.parametrize(
+    "page",
+    [SEED, PAGES / "userDataStream.ping.zh-CN.md", START, STOP],
+    ids=["seed", "seed-copy", "start", "stop"],
+)
+def test_a_page_imports_to_a_schema_equivalent_to_the_committed_one(
+    tmp_path: Path, page: Path
+) -> None:
+    if not page.exists():
+        pytest.skip(f"{page} is absent: this checkout does not sit next to ../shared")
+    [fresh] = import_pages([page], tmp_path / "empty", write=False)
+    committed_path = SCHEMA / fresh.path.relative_to(tmp_path / "empty")
+    committed = json.loads(committed_path.read_text(encoding="utf-8"))
+    assert shape(json.loads(fresh.text)) == shape(committed)
+
+    [check] = import_pages([page], SCHEMA, write=False)  # writes nothing
+    assert check.changes == ()
+    reimported = json.loads(check.text)
+    source = reimported["x-binance"].pop("source")
+    assert list(source) == [fresh.page.language]
+    assert dump_json(reimported) == committed_path.read_text(encoding="utf-8")
+
+
+def test_an_edited_page_is_drift_then_a_new_field_of_the_model(
+    schema: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [str(EDITED), "--schema", str(schema)]
+    assert main(["check", *args]) == 1
+    out = capsys.readouterr().out
+    assert "  ~ weight: 1 → 2\n" in out
+    assert "  + result.expiresAt: integer\n" in out
+
+    assert main(["import", *args]) == 0
+    assert main(["check", *args]) == 0
+    files = generate(schema)
+    models = files["_models.py"]
+    result_class = models[models.index("class UserDataStreamStartResult") :].split("\n\n\n")[0]
+    assert 'expires_at: int = attrs.field(metadata={"wire": "expiresAt"})' in result_class
+    assert "request weight 2" in files["_methods.py"]
+
+
+def test_curated_additions_survive_a_reimport(schema: Path) -> None:
+    path = schema / "methods" / "userDataStream.start.json"
+    curated = json.loads(path.read_text(encoding="utf-8"))
+    result = curated["properties"]["result"]
+    result["properties"]["listenKey"].update(type=["string", "null"], pattern="^[A-Za-z0-9]+$")
+    result["properties"]["since"] = {"type": ["integer", "string"], "description": "Seen live."}
+    params = curated["properties"]["params"]["properties"]
+    params["recvWindow"] = {"type": "integer", "description": "Added by hand."}
+    curated["x-binance"]["errors"].append({"code": -1000, "status": 400, "when": "unknown"})
+    curated["examples"].append(copy.deepcopy(curated["examples"][0]))
+    curated["examples"][1]["response"]["result"]["since"] = "1700000000000"
+    path.write_text(dump_json(curated), encoding="utf-8")
+
+    unchanged, edited = import_pages([START, EDITED], schema, write=True)
+    assert unchanged.changes == ()
+    assert [str(c) for c in edited.changes] == [
+        "~ weight: 1 → 2",
+        "+ result.expiresAt: integer",
+        "~ examples[0]: the docs' response sample changed",
+    ]
+    after = json.loads(path.read_text(encoding="utf-8"))
+    expected = copy.deepcopy(curated)  # the curated file plus exactly the docs' changes
+    expected["x-binance"]["weight"] = 2
+    expected["x-binance"]["source"] = after["x-binance"]["source"]
+    expected["properties"]["result"]["properties"]["expiresAt"] = {"type": "integer"}
+    expected["properties"]["result"]["required"].append("expiresAt")
+    expected["examples"][0] = after["examples"][0]
+    assert after == expected
+    assert after["examples"][0]["response"]["result"]["expiresAt"] == 1730000000000
+
+
+def test_command_line_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(SCHEMA, "schema")
+    shutil.copytree(PAGES, "pages")
+    pages = ["pages/userDataStream.start.edited.md", "pages/userDataStream.stop.md"]
+    assert main(["check", *pages, "--schema", "schema"]) == 1
+    checked = capsys.readouterr()
+    assert main(["import", "pages/userDataStream.ping.zh-CN.md", *pages, "--schema", "schema"]) == 0
+    imported = capsys.readouterr().out
+    assert main(["check", "pages/userDataStream.stop.md", "--schema", "new"]) == 1
+    missing = capsys.readouterr().out
+    assert main(["import", "pages/userDataStream.stop.md", "--schema", "new"]) == 0
+    created = capsys.readouterr().out
+    transcript = [
+        *("$ check\n", checked.out, checked.err, "$ import\n", imported),
+        *("$ check\n", missing, "$ import\n", created),
+    ]
+    check_golden("cli.txt", "".join(transcript))
+
+
+def test_an_error_names_the_page_and_writes_nothing(
+    schema: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = {p.name: p.read_text() for p in (schema / "methods").iterdir()}
+    broken = PAGES / "userDataStream.stop.broken.md"
+    assert main(["import", str(EDITED), str(broken), "--schema", str(schema)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"codegen.docs: error: {broken}:39: section 'Response Example': ")
+    assert {p.name: p.read_text() for p in (schema / "methods").iterdir()} == before
+    with pytest.raises(DocsError, match="cannot read the page"):
+        import_pages([PAGES / "missing.md"], schema, write=False)
+    (schema / "methods" / "userDataStream.stop.json").write_text("[]")
+    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json: not a JSON object"):
+        import_pages([STOP], schema, write=False)
+
+
+def test_fresh_imports_are_valid_input_for_codegen(schema: Path) -> None:
+    for path in (schema / "methods").iterdir():
+        path.unlink()
+    import_pages([PAGES / "userDataStream.ping.zh-CN.md", START, STOP], schema, write=True)
+    methods = generate(schema)["_methods.py"]
+    assert "Websocket API延长listenKey有效期 (USER_STREAM)." in methods
+    assert "async def start(" in methods and "async def stop(" in methods

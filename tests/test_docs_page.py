@@ -1,0 +1,271 @@
+"""codegen.docs.page and lenient_json: reading docs pages as published, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from codegen.docs import DocsError, parse_page
+from codegen.docs.lenient_json import JsonSampleError, loads
+from codegen.docs.page import ParamRow
+
+from .conftest import ROOT
+
+PAGES = ROOT / "tests" / "data" / "docs_pages"
+START = (PAGES / "userDataStream.start.md").read_text(encoding="utf-8")
+SEED_COPY = (PAGES / "userDataStream.ping.zh-CN.md").read_text(encoding="utf-8")
+
+ORDER_PAGE = """\
+---
+title: "New Order(TRADE)"
+url: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api
+---
+# New Order(TRADE)
+
+## API Description
+
+Send in a [new order](https://example.invalid/order).
+
+## Method
+
+`order.place`
+
+**Note**: see `order.modify` too.
+
+## Request
+
+```json
+{"id": 1, "method": "order.place", "params": {"apiKey": "k", "symbol": "BTCUSDT",
+ "signature": "s", "timestamp": 1702555533821}}
+```
+
+## Request Weight(IP)
+
+Adjusted based on the limit:
+
+| Limit | Weight |
+| --- | --- |
+| 5, 10, 20, 50 | 2 |
+| 100 | 5 |
+
+## Request Parameters
+
+| Name | Type | Mandatory | Description |
+| --- | --- | --- | --- |
+| symbol | STRING | YES |  |
+| side | ENUM | YES |  |
+| quantity | DECIMAL | NO | Cannot be sent with `closePosition`\\=`true` |
+| new\\_client | STRING | NO | `^[\\.A-Z\\:/a-z0-9_-]{1,36}$` |
+| priceProtect | BOOLEAN | NO |  |
+| goodTillDate | LONG | NO |  |
+| timestamp | INT | YES |  |
+
+Additional mandatory parameters based on `type`:
+
+| Type | Additional mandatory parameters |
+| --- | --- |
+| `LIMIT` | `timeInForce`, `quantity`, `price` |
+
+## Response Example
+
+```json
+{"id": 1, "status": 200, "result": {"orderId": 325078477}}
+```
+"""
+
+
+def test_the_seed_page_in_zh_cn() -> None:
+    page = parse_page(SEED_COPY, "seed.md")
+    assert page.language == "zh-CN"
+    assert page.method == "userDataStream.ping"
+    assert page.security == "USER_STREAM"
+    assert page.title == "Websocket API延长listenKey有效期 (USER_STREAM)"
+    assert page.description == "有效期延长至本次调用后60分钟"
+    assert page.weight == 1
+    assert page.params == ()  # the table says None ...
+    assert page.request_params == {"apiKey": page.request["params"]["apiKey"]}  # ... yet
+    assert page.result == {
+        "listenKey": "3HBntNTepshgEdjIwSUIBgB9keLyOCg5qv3n6bYAtktG8ejcaW5HXz9Vx1JgIieg"
+    }
+    assert page.url.startswith("https://developers.binance.com/docs/zh-CN/derivatives/")
+    assert page.docs_url == page.url.replace("/docs/zh-CN/", "/docs/")
+    assert page.repairs == ("line 27: Request sample: non-breaking space read as a space",)
+
+
+def test_an_english_page() -> None:
+    page = parse_page(START, "start.md")
+    assert (page.language, page.method, page.weight) == ("en", "userDataStream.start", 1)
+    assert page.title == "Start User Data Stream (USER_STREAM)"
+    assert page.description.startswith("Start a new user data stream. The stream will close")
+    assert "`listenKey`" in page.description
+    assert page.params == (ParamRow("apiKey", "STRING", True, ""),)
+    assert page.repairs == ()
+
+
+@pytest.mark.parametrize(
+    ("title", "security", "normalised"),
+    [
+        ("Start (USER_STREAM)", "USER_STREAM", "Start (USER_STREAM)"),
+        ("Start (USER\\_STREAM)", "USER_STREAM", "Start (USER_STREAM)"),
+        ("Start(USER-STREAM)", "USER_STREAM", "Start (USER_STREAM)"),
+        ("Start (market\\_data)", "MARKET_DATA", "Start (MARKET_DATA)"),
+        ("Order Book", None, "Order Book"),
+        ("Ticker (Deprecated)", None, "Ticker (Deprecated)"),
+    ],
+)
+def test_the_security_type_in_the_title(title: str, security: str | None, normalised: str) -> None:
+    page = parse_page(START.replace("# Start User Data Stream (USER\\_STREAM)", f"# {title}"), "p")
+    assert (page.security, page.title) == (security, normalised)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Source: https://example.invalid/a",
+        "> Source: https://example.invalid/a",
+        "<!-- Source: https://example.invalid/a -->",
+        "<!--Source:https://example.invalid/a-->",
+    ],
+)
+def test_the_source_url(line: str) -> None:
+    text = START.replace(
+        "Source: https://developers.binance.com/docs/derivatives/usds-margined-futures/"
+        "user-data-streams/Start-User-Data-Stream-Wsp",
+        line,
+    )
+    assert parse_page(text, "p").url == "https://example.invalid/a"
+
+
+def test_tables_front_matter_and_a_weight_by_parameter() -> None:
+    page = parse_page(ORDER_PAGE, "order.md")
+    assert page.url.endswith("/trade/websocket-api")  # from the front matter
+    assert (page.method, page.security, page.title) == ("order.place", "TRADE", "New Order (TRADE)")
+    assert page.description == "Send in a new order."
+    assert page.weight == "Adjusted based on the limit: 5, 10, 20, 50 → 2; 100 → 5"
+    assert [(r.name, r.type, r.mandatory) for r in page.params] == [
+        ("symbol", "STRING", True),
+        ("side", "ENUM", True),
+        ("quantity", "DECIMAL", False),
+        ("new_client", "STRING", False),
+        ("priceProtect", "BOOLEAN", False),
+        ("goodTillDate", "LONG", False),
+        ("timestamp", "INT", True),
+    ]  # the second table is not read as parameters
+    assert page.params[2].description == "Cannot be sent with `closePosition`=`true`"
+    assert page.params[3].description == "`^[.A-Z:/a-z0-9_-]{1,36}$`"
+
+
+def replace_once(old: str, new: str, text: str = START) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            replace_once("## Method\n\n`userDataStream.start`\n", ""),
+            r"^p: missing section\(s\) 'Method' \(en page\)$",
+        ),
+        (
+            replace_once("| apiKey | STRING | YES |", "| apiKey | FLOAT | YES |"),
+            r"^p:33: section 'Request Parameters': parameter 'apiKey' has type 'FLOAT'; known: ",
+        ),
+        (
+            replace_once("| apiKey | STRING | YES |", "| apiKey | STRING | MAYBE |"),
+            r"^p:33: section 'Request Parameters': parameter 'apiKey': mandatory is 'MAYBE'",
+        ),
+        (
+            replace_once("| Name | Type | Mandatory |", "| Name | Type |"),
+            r"^p:31: section 'Request Parameters': the parameter table's header .* lacks ",
+        ),
+        (
+            replace_once('"method": "userDataStream.start"', '"method": "userDataStream.ping"'),
+            r"^p:16: section 'Request': the request sample calls 'userDataStream.ping', "
+            r"the page documents 'userDataStream.start'$",
+        ),
+        (
+            replace_once("`userDataStream.start`", "`user data stream`"),
+            r"^p:11: section 'Method': 'user data stream' is not a wire method name$",
+        ),
+        (
+            replace_once("**1**", ""),
+            r"^p:25: section 'Request Weight': no weight given$",
+        ),
+        (
+            replace_once('  "result": {\n', '  "data": {\n'),
+            r"^p:38: section 'Response Example': the response sample has no 'result'$",
+        ),
+        (
+            replace_once('"limit": 2400,\n', '"limit": 2400\n'),
+            r"^p:50: section 'Response Example': invalid JSON: Expecting ',' delimiter",
+        ),
+        (
+            replace_once("Source: https://", "See https://"),
+            r"^p: no page URL: add a 'Source: URL' line",
+        ),
+        (
+            replace_once("## Request Weight", "## Request\n\n## Request Weight"),
+            r"^p:25: section 'request' appears twice$",
+        ),
+        ("just text", r"^p: no title"),
+        (
+            SEED_COPY.replace('"listenKey": "3HBn', '"listenKey": 3HBn'),
+            r"^p:46: section '响应示例 \(Response Example\)': invalid JSON: Expecting ','",
+        ),
+    ],
+    ids=[
+        "no-method",
+        "unknown-type",
+        "bad-mandatory",
+        "bad-table-header",
+        "sample-of-another-method",
+        "bad-method-name",
+        "no-weight",
+        "no-result",
+        "missing-comma",
+        "no-url",
+        "section-twice",
+        "no-title",
+        "zh-CN-broken-json",
+    ],
+)
+def test_errors_name_the_page_the_section_and_the_line(text: str, message: str) -> None:
+    with pytest.raises(DocsError, match=message):
+        parse_page(text, "p")
+
+
+def test_the_committed_broken_page_names_its_line() -> None:
+    path = PAGES / "userDataStream.stop.broken.md"
+    line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if '"result": {...}' in t)
+    with pytest.raises(DocsError) as caught:
+        parse_page(path.read_text(encoding="utf-8"), str(path))
+    assert (caught.value.page, caught.value.section, caught.value.line) == (
+        str(path),
+        "Response Example",
+        line,
+    )
+    assert "invalid JSON" in str(caught.value)
+
+
+def test_lenient_json_repairs_only_what_is_unambiguous() -> None:
+    text = '{\n  "a": [1, 2,],  // two\n  "url": "http://x//y",\u00a0\n  "b": {"c": "d,}",\n  },\n}'
+    value, repairs = loads(text)
+    assert value == {"a": [1, 2], "url": "http://x//y", "b": {"c": "d,}"}}
+    assert repairs == [
+        (2, "trailing comma dropped"),
+        (2, "comment '// two' dropped"),
+        (3, "non-breaking space read as a space"),
+        (4, "trailing comma dropped"),
+        (5, "trailing comma dropped"),
+    ]
+    assert loads('{"a": "\\"//not a comment"}') == ({"a": '"//not a comment'}, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [('{\n  "a": 1\n  "b": 2\n}', 3), ('{\n  "a": [1, ...]\n}', 2), ("{\n 'a': 1}", 2)],
+)
+def test_lenient_json_refuses_to_guess(text: str, line: int) -> None:
+    with pytest.raises(JsonSampleError) as caught:
+        loads(text)
+    assert caught.value.line == line
