@@ -29,6 +29,10 @@ test: $(VENV)/.installed-test
 	$(PY) -m mypy
 	$(PY) -m pytest
 
+## bench: the benchmarks in bench/ (not part of test); results in bench/results/, summary in bench/RESULTS.md
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
 ## regen: regenerate src/ from schema/
 regen: $(VENV)/.installed-test
 	$(PY) -m codegen
