@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import uuid
 from typing import Any
 
 import pytest
@@ -216,3 +218,12 @@ def test_fail_all(protocol: Protocol[str]) -> None:
     outcomes = protocol.fail_all(lambda rid, method: ProtocolError(f"{method} {rid}"))
     assert [(o.waiter, str(o.error)) for o in outcomes] == [("A", "a.b r1"), ("B", "c.d r2")]
     assert len(protocol) == 0
+
+
+def test_new_request_id_is_str_uuid4_of_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(2000):
+        random_bytes = os.urandom(16)
+        monkeypatch.setattr(os, "urandom", lambda n, b=random_bytes: b[:n])
+        request_id = new_request_id()
+        monkeypatch.undo()
+        assert request_id == str(uuid.UUID(bytes=random_bytes, version=4))
