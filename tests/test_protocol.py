@@ -10,6 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from binance_usdm_ws import (
     ApiError,
@@ -22,7 +24,7 @@ from binance_usdm_ws import (
     UserDataStreamPingResponse,
     UserDataStreamStopResponse,
 )
-from binance_usdm_ws._protocol import Protocol, new_request_id
+from binance_usdm_ws._protocol import Protocol, _dumps, _loads, new_request_id
 
 
 def counter_ids() -> Any:
@@ -218,6 +220,44 @@ def test_fail_all(protocol: Protocol[str]) -> None:
     outcomes = protocol.fail_all(lambda rid, method: ProtocolError(f"{method} {rid}"))
     assert [(o.waiter, str(o.error)) for o in outcomes] == [("A", "a.b r1"), ("B", "c.d r2")]
     assert len(protocol) == 0
+
+
+# The hot path's own JSON and id functions must behave exactly as the stdlib ones they replace.
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(JSON)
+def test_dumps_is_compact_json_dumps(value: Any) -> None:
+    assert _dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_dumps_rejects_what_json_dumps_rejects() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _dumps({"a": object()})
+
+
+@given(JSON, st.sampled_from(["", " ", "\n", "\t "]), st.sampled_from(["", " ", "\r\n"]))
+def test_loads_is_json_loads(value: Any, before: str, after: str) -> None:
+    text = before + json.dumps(value) + after
+    assert _loads(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["", " ", "{", '{"a":1} x', '{"a":1}{}', "\ufeff{}", "NaN x"])
+def test_loads_rejects_what_json_loads_rejects(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as got:
+        _loads(text)
+    assert str(got.value) == str(expected.value)
 
 
 def test_new_request_id_is_str_uuid4_of_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:

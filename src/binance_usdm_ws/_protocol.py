@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from cattrs import Converter
@@ -26,8 +27,35 @@ logger = logging.getLogger("binance_usdm_ws")
 
 W = TypeVar("W")
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_dumps: Callable[[Any], str] = _encoder.encode
+try:
+    from _json import make_encoder
+except ImportError:  # an interpreter without the C accelerator: keep _encoder.encode
+    pass
+else:
+    # What _encoder.encode builds on every call, built once (a request is never
+    # circular, so there is no markers dict to detect that).
+    _encode_chunks = make_encoder(
+        None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
+    )
+
+    def _dumps(value: Any) -> str:
+        return "".join(_encode_chunks(value, 0))
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, minus its per-call set-up when the text is one bare value."""
+    try:
+        value, end = _raw_decode(text)
+    except ValueError:  # invalid, or leading whitespace or a BOM: json.loads decides
+        return json.loads(text)
+    if end != len(text):  # trailing whitespace is fine, anything else is an error
+        return json.loads(text)
+    return value
 
 
 # The 17th hex digit of a uuid4 holds the variant (binary 10) in its top two bits.
