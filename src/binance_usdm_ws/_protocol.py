@@ -105,6 +105,9 @@ class Protocol(Generic[W]):
         id_factory: Callable[[], str] = new_request_id,
     ) -> None:
         self._converter = converter
+        # Each response type's structure function, found once per connection rather
+        # than dispatched by the converter on every reply.
+        self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}
         self._id_factory = id_factory
         self._pending: dict[str | int, _Pending[W]] = {}
 
@@ -165,8 +168,13 @@ class Protocol(Generic[W]):
             return []
         status = message.get("status")
         if status == 200 and type(status) is int:
+            response_type = pending.response_type
             try:
-                result = self._converter.structure(message, pending.response_type)
+                structure = self._structure.get(response_type)
+                if structure is None:
+                    structure = self._converter.get_structure_hook(response_type)
+                    self._structure[response_type] = structure
+                result = structure(message, response_type)
             except Exception as exc:  # cattrs raises KeyError/TypeError/ValueError/...
                 error: BinanceWsError = ProtocolError(
                     f"cannot decode the reply to {pending.method} (id {request_id!r}): "
