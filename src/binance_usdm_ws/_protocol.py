@@ -13,13 +13,13 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from cattrs import Converter
-
-from ._converter import CONVERTER
 from ._models import ErrorResponse
 from .errors import ApiError, BinanceWsError, ProtocolError, error_from_reply
+
+if TYPE_CHECKING:
+    from cattrs import Converter
 
 __all__ = ["Outcome", "Protocol", "new_request_id"]
 
@@ -101,9 +101,14 @@ class Protocol(Generic[W]):
     def __init__(
         self,
         *,
-        converter: Converter = CONVERTER,
+        converter: Converter | None = None,
         id_factory: Callable[[], str] = new_request_id,
     ) -> None:
+        if converter is None:
+            # cattrs loads with the first connection, not with the package.
+            from ._converter import CONVERTER
+
+            converter = CONVERTER
         self._converter = converter
         # Each response type's structure function, found once per connection rather
         # than dispatched by the converter on every reply.
