@@ -19,6 +19,7 @@ from binance_usdm_ws import (
     ListenKeyNotFoundError,
     ProtocolError,
     RateLimitType,
+    RequestTimeoutError,
     ServerError,
     UnauthorizedError,
     UserDataStreamPingResponse,
@@ -267,3 +268,63 @@ def test_new_request_id_is_str_uuid4_of_the_same_bytes(monkeypatch: pytest.Monke
         request_id = new_request_id()
         monkeypatch.undo()
         assert request_id == str(uuid.UUID(bytes=random_bytes, version=4))
+
+
+# Deadlines: one alarm for the connection, expire() fails what is overdue.
+
+
+def test_a_request_past_its_deadline_fails_in_expire(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare(
+        "userDataStream.ping", {}, UserDataStreamPingResponse, "A", timeout=1, now=10
+    )
+    assert protocol.alarm() == 11
+    assert protocol.expire(10.999) == []
+    [outcome] = protocol.expire(11)
+    assert outcome.waiter == "A" and isinstance(outcome.error, RequestTimeoutError)
+    assert str(outcome.error) == f"userDataStream.ping (id {a!r}): no reply within 1 s"
+    assert len(protocol) == 0 and protocol.alarm() is None
+    # Its late reply is then dropped like any reply to an unknown id.
+    assert protocol.receive(reply(a, status=200, result={"listenKey": "k"})) == []
+
+
+def test_one_alarm_serves_later_deadlines_and_an_earlier_one_rearms(
+    protocol: Protocol[str],
+) -> None:
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A", timeout=10, now=0)
+    assert protocol.alarm() == 10
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "B", timeout=10, now=1)
+    assert protocol.alarm() is None  # the timer armed for 10 comes first
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "C", timeout=2, now=2)
+    assert protocol.alarm() == 4  # earlier than the armed timer
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "D")  # no timeout: never expires
+    assert [o.waiter for o in protocol.expire(4)] == ["C"]
+    assert protocol.alarm() == 10
+    assert [o.waiter for o in protocol.expire(11)] == ["A", "B"]
+    assert protocol.alarm() is None and len(protocol) == 1
+
+
+def test_settled_requests_never_expire_and_leave_no_deadlines_behind(
+    protocol: Protocol[str],
+) -> None:
+    protocol.prepare("stuck", {}, UserDataStreamPingResponse, "S", timeout=30, now=0)
+    assert protocol.alarm() == 30
+    for i in range(1000):
+        rid, _ = protocol.prepare(
+            "a.b", {}, UserDataStreamPingResponse, str(i), timeout=10, now=i / 100
+        )
+        if i % 2:
+            protocol.forget(rid)
+        else:
+            [done] = protocol.receive(reply(rid, status=200, result={"listenKey": "k"}))
+            assert done.error is None
+        assert protocol.alarm() is None
+        assert len(protocol._deadlines) <= 2 * len(protocol) + 64 + 1
+    assert [o.waiter for o in protocol.expire(1000)] == ["S"]
+    assert protocol._deadlines == []
+
+
+def test_fail_all_drops_the_deadlines_too(protocol: Protocol[str]) -> None:
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A", timeout=1, now=0)
+    assert protocol.alarm() == 1
+    protocol.fail_all(lambda rid, method: ProtocolError(method))
+    assert protocol.expire(5) == [] and protocol.alarm() is None

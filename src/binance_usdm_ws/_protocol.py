@@ -1,13 +1,17 @@
 """Sans-I/O core of the client: request ids, the pending-request table, encoding
-requests, decoding reply frames and mapping failed replies to exceptions.
+requests, decoding reply frames, mapping failed replies to exceptions, and
+request deadlines.
 
 Nothing here touches a socket or an event loop, so all of it is tested with
-plain strings. A *waiter* is whatever the caller wants handed back with the
-outcome of its request (the asyncio client uses a future).
+plain strings and numbers. A *waiter* is whatever the caller wants handed back
+with the outcome of its request (the asyncio client uses a future); times are
+seconds on whatever monotonic clock the caller passes in.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import logging
 import os
@@ -16,7 +20,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from ._models import ErrorResponse
-from .errors import ApiError, BinanceWsError, ProtocolError, error_from_reply
+from .errors import ApiError, BinanceWsError, ProtocolError, RequestTimeoutError, error_from_reply
 
 if TYPE_CHECKING:
     from cattrs import Converter
@@ -85,6 +89,7 @@ class _Pending(NamedTuple, Generic[W]):
     method: str
     response_type: type[Any]
     waiter: W
+    timeout: float | None
 
 
 class Protocol(Generic[W]):
@@ -96,6 +101,11 @@ class Protocol(Generic[W]):
     no other. An ``"id": null`` error reply (e.g. an API key revoked, status
     401) cannot be tied to one request, so it fails every pending request.
     Frames that cannot be blamed on any request are logged and dropped.
+
+    Deadlines: a request prepared with a ``timeout`` fails with
+    :class:`~.errors.RequestTimeoutError` in :meth:`expire` once its time has
+    passed. :meth:`alarm` says when the caller must next call :meth:`expire`,
+    so that one timer per connection serves every call, instead of one per call.
     """
 
     def __init__(
@@ -115,6 +125,11 @@ class Protocol(Generic[W]):
         self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}
         self._id_factory = id_factory
         self._pending: dict[str | int, _Pending[W]] = {}
+        # A heap of (deadline, sequence, request id, entry). Entries of settled
+        # requests stay until they reach the top or the heap is compacted.
+        self._deadlines: list[tuple[float, int, str | int, _Pending[W]]] = []
+        self._sequence = itertools.count()
+        self._alarm: float | None = None  # when the caller's timer will call expire()
 
     def __len__(self) -> int:
         """Number of requests awaiting a reply."""
@@ -126,8 +141,14 @@ class Protocol(Generic[W]):
         params: Mapping[str, Any] | None,
         response_type: type[Any],
         waiter: W,
+        *,
+        timeout: float | None = None,
+        now: float = 0.0,
     ) -> tuple[str, str]:
-        """Register a request; return its id and the JSON text frame to send."""
+        """Register a request; return its id and the JSON text frame to send.
+
+        With a ``timeout``, the request's deadline is ``now + timeout``.
+        """
         request_id = self._id_factory()
         while request_id in self._pending:  # only a custom id_factory can repeat itself
             request_id = self._id_factory()
@@ -135,8 +156,47 @@ class Protocol(Generic[W]):
         if params:
             message["params"] = params
         text = _dumps(message)
-        self._pending[request_id] = _Pending(method, response_type, waiter)
+        entry = _Pending(method, response_type, waiter, timeout)
+        pending = self._pending
+        pending[request_id] = entry
+        if timeout is not None:
+            deadlines = self._deadlines
+            if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them
+                deadlines[:] = [d for d in deadlines if pending.get(d[2]) is d[3]]
+                heapq.heapify(deadlines)
+            heapq.heappush(deadlines, (now + timeout, next(self._sequence), request_id, entry))
         return request_id, text
+
+    def alarm(self) -> float | None:
+        """When the caller must call :meth:`expire`, or ``None`` if it need not arm a timer.
+
+        Returns the earliest deadline of a pending request, unless an alarm
+        returned before (and not yet spent by :meth:`expire`) is due no later.
+        The caller arms a timer for the time returned; that timer calls
+        :meth:`expire` and then this method again.
+        """
+        deadlines, pending = self._deadlines, self._pending
+        while deadlines and pending.get(deadlines[0][2]) is not deadlines[0][3]:
+            heapq.heappop(deadlines)  # settled already
+        if not deadlines or (self._alarm is not None and self._alarm <= deadlines[0][0]):
+            return None
+        self._alarm = deadlines[0][0]
+        return self._alarm
+
+    def expire(self, now: float) -> list[Outcome[W]]:
+        """Fail every pending request whose deadline is ``now`` or earlier; spend the alarm."""
+        self._alarm = None
+        deadlines, pending = self._deadlines, self._pending
+        outcomes: list[Outcome[W]] = []
+        while deadlines and deadlines[0][0] <= now:
+            _, _, request_id, entry = heapq.heappop(deadlines)
+            if pending.get(request_id) is entry:
+                del pending[request_id]
+                error = RequestTimeoutError(
+                    f"{entry.method} (id {request_id!r}): no reply within {entry.timeout:g} s"
+                )
+                outcomes.append(Outcome(entry.waiter, None, error))
+        return outcomes
 
     def forget(self, request_id: str | int) -> None:
         """Drop a request that no longer wants its reply (timed out, cancelled, never sent)."""
@@ -145,6 +205,7 @@ class Protocol(Generic[W]):
     def fail_all(self, error: Callable[[str | int, str], BinanceWsError]) -> list[Outcome[W]]:
         """Fail every pending request with ``error(request_id, method)`` and empty the table."""
         pending, self._pending = self._pending, {}
+        self._deadlines = []
         return [Outcome(p.waiter, None, error(rid, p.method)) for rid, p in pending.items()]
 
     def receive(self, frame: str | bytes) -> list[Outcome[W]]:

@@ -2,8 +2,9 @@
 
 This is the one place where websockets' exceptions are translated into ours.
 One reader task per connection feeds every frame to the sans-I/O
-:class:`~._protocol.Protocol`; calls wait on plain futures, timed by one
-``call_later`` each (no per-call task, no ``wait_for`` wrapper).
+:class:`~._protocol.Protocol`; calls wait on plain futures (no per-call task,
+no ``wait_for`` wrapper), timed by the protocol's deadlines and one loop timer
+per connection.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from ._protocol import Protocol
-from .errors import BinanceWsError, ConnectionClosedError, RequestTimeoutError
+from .errors import BinanceWsError, ConnectionClosedError
 
 __all__ = ["Connection"]
 
@@ -103,13 +104,14 @@ class Connection:
         """Send one request and return its decoded reply; raise on any failure."""
         if self._closed is not None:
             raise self._closed
-        future: Waiter = self._loop.create_future()
-        request_id, text = self._protocol.prepare(method, params, response_type, future)
-        timer = (
-            self._loop.call_later(timeout, _expire, future, method, request_id, timeout)
-            if timeout is not None
-            else None
+        loop, protocol = self._loop, self._protocol
+        future: Waiter = loop.create_future()
+        request_id, text = protocol.prepare(
+            method, params, response_type, future, timeout=timeout, now=loop.time()
         )
+        alarm = protocol.alarm()
+        if alarm is not None:
+            loop.call_at(alarm, _expire, loop, protocol)
         try:
             try:
                 await self._ws.send(text)
@@ -118,9 +120,7 @@ class Connection:
             result: R = await future
             return result
         finally:
-            if timer is not None:
-                timer.cancel()
-            self._protocol.forget(request_id)
+            protocol.forget(request_id)
 
     async def close(self) -> None:
         """Close the connection; pending calls fail with :class:`ConnectionClosedError`."""
@@ -161,11 +161,14 @@ class Connection:
                     waiter.set_exception(closed)
 
 
-def _expire(future: Waiter, method: str, request_id: str, timeout: float) -> None:
-    if not future.done():
-        future.set_exception(
-            RequestTimeoutError(f"{method} (id {request_id!r}): no reply within {timeout:g} s")
-        )
+def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[Waiter]) -> None:
+    """The connection's timer: fail the calls past their deadline, then arm the next timer."""
+    for waiter, _, error in protocol.expire(loop.time()):
+        if not waiter.done() and error is not None:
+            waiter.set_exception(error)
+    alarm = protocol.alarm()
+    if alarm is not None:
+        loop.call_at(alarm, _expire, loop, protocol)
 
 
 def _safe_url(url: str) -> str:
