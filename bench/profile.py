@@ -28,8 +28,8 @@ __all__ = ["main"]
 
 IN_FLIGHT = 50
 LAYERS = [  # first match wins, on "path:function"
-    ("sdk (binance_usdm_ws)", ("binance_usdm_ws",)),
     ("cattrs + attrs (decoding)", ("cattrs", "attrs generated", "/attr/")),
+    ("sdk (binance_usdm_ws)", ("binance_usdm_ws",)),
     ("json", ("/json/", "_json")),
     ("websockets", ("websockets",)),
     ("asyncio + selectors", ("asyncio", "selectors", "contextlib")),
