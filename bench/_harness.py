@@ -10,11 +10,12 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "RESULTS_DIR",
     "Check",
+    "Ratio",
     "alternate",
     "alternate_async",
     "machine",
@@ -63,14 +64,27 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
-def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
-    """Median over rounds of ``a[i] / b[i]``.
+class Ratio(NamedTuple):
+    """Median of per-round ratios, with their quartiles (the spread between rounds)."""
+
+    median: float
+    q1: float
+    q3: float
+
+    def __str__(self) -> str:
+        return f"{self.median:.3f} ({self.q1:.2f}-{self.q3:.2f})"
+
+
+def paired_ratio(a: Sequence[float], b: Sequence[float]) -> Ratio:
+    """Median over rounds of ``a[i] / b[i]``, with the quartiles.
 
     Each round's A and B ran back to back, so their ratio cancels what the
     machine did to both at that moment (another process, the CPU clock); the
     median then drops the rounds where it hit only one of them.
     """
-    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    q1, q2, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return Ratio(statistics.median(ratios), q1, q3)
 
 
 class Check:

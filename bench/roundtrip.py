@@ -28,7 +28,15 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from binance_usdm_ws import AsyncClient
 
-from ._harness import Check, alternate_async, median, paired_ratio, print_table, write_result
+from ._harness import (
+    Check,
+    Ratio,
+    alternate_async,
+    median,
+    paired_ratio,
+    print_table,
+    write_result,
+)
 from .reply_server import reply_server
 
 __all__ = ["API_KEY", "RawClient", "main", "run_calls"]
@@ -141,60 +149,43 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = []
     for label, data in scenarios.items():
-        sdk, raw = data["samples"]["sdk"], data["samples"]["raw"]
+        samples = data["samples"]
         data["median"] = {
-            who: {
-                key: median([s[key] for s in samples]) for key in ("calls_per_s", "cpu_us_per_call")
-            }
-            for who, samples in (("sdk", sdk), ("raw", raw))
+            who: {key: median([s[key] for s in runs]) for key in ("calls_per_s", "cpu_us_per_call")}
+            for who, runs in samples.items()
         }
-        data["throughput_ratio"] = paired_ratio(
-            [s["calls_per_s"] for s in sdk], [s["calls_per_s"] for s in raw]
-        )
-        data["cpu_ratio"] = paired_ratio(
-            [s["cpu_us_per_call"] for s in sdk], [s["cpu_us_per_call"] for s in raw]
-        )
-        med = data["median"]
+        throughput = _ratio(samples, "calls_per_s", "sdk")
+        cpu = _ratio(samples, "cpu_us_per_call", "sdk")
+        data["throughput_ratio"], data["cpu_ratio"] = throughput._asdict(), cpu._asdict()
+        sdk, raw = data["median"]["sdk"], data["median"]["raw"]
         rows.append(
-            [
-                label,
-                med["sdk"]["calls_per_s"],
-                med["raw"]["calls_per_s"],
-                data["throughput_ratio"],
-                med["sdk"]["cpu_us_per_call"],
-                med["raw"]["cpu_us_per_call"],
-                data["cpu_ratio"],
-            ]
+            [label, sdk["calls_per_s"], raw["calls_per_s"], str(throughput)]
+            + [sdk["cpu_us_per_call"], raw["cpu_us_per_call"], str(cpu)]
         )
-    seq = scenarios["sequential"]
-    seq["raw_reader_ratio"] = paired_ratio(
-        [s["calls_per_s"] for s in seq["samples"]["raw_reader"]],
-        [s["calls_per_s"] for s in seq["samples"]["raw"]],
-    )
     print_table(
         f"round trip, {METHOD}, medians of {args.rounds} alternating rounds "
-        "(ratios: median of the per-round ratios)",
-        [
-            "scenario",
-            "sdk calls/s",
-            "raw calls/s",
-            "sdk/raw",
-            "sdk CPU µs/call",
-            "raw CPU µs/call",
-            "sdk/raw",
-        ],
+        "(sdk/raw: median of the per-round ratios, and their quartiles)",
+        ["scenario", "sdk calls/s", "raw calls/s", "sdk/raw"]
+        + ["sdk CPU µs/call", "raw CPU µs/call", "sdk/raw"],
         rows,
     )
+    reader = _ratio(scenarios["sequential"]["samples"], "calls_per_s", "raw_reader")
+    scenarios["sequential"]["raw_reader_ratio"] = reader._asdict()
     print(
-        "\n  sequential, the raw loop reading through a reader task and a future per call "
-        f"(the SDK's design) / the raw loop: {seq['raw_reader_ratio']:.3f} calls/s"
+        "\n  sequential, calls/s of the raw loop reading through a reader task and a future "
+        f"per call (the SDK's design) / the raw loop: {reader}"
     )
     check = Check()
     for label, target in TARGETS.items():
-        check(f"{label} calls/s sdk/raw", scenarios[label]["throughput_ratio"], ">=", target)
+        value = scenarios[label]["throughput_ratio"]["median"]
+        check(f"{label} calls/s sdk/raw", value, ">=", target)
     write_result(
         "roundtrip", {"rounds": args.rounds, "scenarios": scenarios, "targets": check.results}
     )
+
+
+def _ratio(samples: dict[str, list[dict[str, float]]], key: str, who: str) -> Ratio:
+    return paired_ratio([s[key] for s in samples[who]], [s[key] for s in samples["raw"]])
 
 
 if __name__ == "__main__":
