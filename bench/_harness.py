@@ -19,7 +19,6 @@ __all__ = [
     "alternate",
     "alternate_async",
     "machine",
-    "median",
     "paired_ratio",
     "print_table",
     "rss_bytes",
@@ -60,10 +59,6 @@ async def alternate_async(
     return samples
 
 
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
 class Ratio(NamedTuple):
     """Median of per-round ratios, with their quartiles (the spread between rounds)."""
 
@@ -83,21 +78,20 @@ def paired_ratio(a: Sequence[float], b: Sequence[float]) -> Ratio:
     median then drops the rounds where it hit only one of them.
     """
     ratios = [x / y for x, y in zip(a, b, strict=True)]
-    q1, q2, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     return Ratio(statistics.median(ratios), q1, q3)
 
 
 class Check:
-    """Targets of one benchmark: each is recorded, printed and counted."""
+    """The targets of one benchmark: each check is printed and kept for its JSON result."""
 
     def __init__(self) -> None:
         self.results: list[dict[str, Any]] = []
 
-    def __call__(self, name: str, value: float, op: str, target: float) -> bool:
+    def __call__(self, name: str, value: float, op: str, target: float) -> None:
         ok = value >= target if op == ">=" else value <= target
         self.results.append({"name": name, "value": value, "op": op, "target": target, "met": ok})
         print(f"  target {name}: {value:.3f} {op} {target:g} -> {'met' if ok else 'MISSED'}")
-        return ok
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

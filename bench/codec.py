@@ -14,13 +14,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import statistics
 import time
 from collections.abc import Callable
 
 from binance_usdm_ws import UserDataStreamPingResponse
 from binance_usdm_ws._protocol import Protocol
 
-from ._harness import Check, alternate, median, paired_ratio, print_table, write_result
+from ._harness import Check, alternate, paired_ratio, print_table, write_result
 from .reply_server import REPLY_TAIL
 from .roundtrip import API_KEY
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     for run in contenders.values():
         run()  # warm-up: the converter builds its structure functions on first use
     samples = alternate(args.rounds, contenders)
-    sdk, plain = median(samples["sdk"]), median(samples["json"])
+    sdk, plain = statistics.median(samples["sdk"]), statistics.median(samples["json"])
     ratio = paired_ratio(samples["sdk"], samples["json"])
     print_table(
         f"codec, one ping request + reply, µs per message, "

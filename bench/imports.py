@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 
-from ._harness import Check, alternate, median, print_table, write_result
+from ._harness import Check, alternate, print_table, write_result
 
 __all__ = ["main"]
 
@@ -67,8 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     for run in contenders.values():
         run()  # warm-up: writes bytecode caches, fills the OS page cache
     samples = alternate(args.rounds, contenders)
-    med = {name: median(values) for name, values in samples.items()}
-    extra = median([s - w for s, w in zip(samples["sdk"], samples["websockets"], strict=True)])
+    med = {name: statistics.median(values) for name, values in samples.items()}
+    extra = statistics.median(
+        [s - w for s, w in zip(samples["sdk"], samples["websockets"], strict=True)]
+    )
     # Interference only ever adds time: the fastest round of each is the least disturbed.
     extra_min = min(samples["sdk"]) - min(samples["websockets"])
     print_table(

@@ -20,6 +20,7 @@ import contextlib
 import functools
 import itertools
 import json
+import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -32,7 +33,6 @@ from ._harness import (
     Check,
     Ratio,
     alternate_async,
-    median,
     paired_ratio,
     print_table,
     write_result,
@@ -151,7 +151,10 @@ def main(argv: list[str] | None = None) -> None:
     for label, data in scenarios.items():
         samples = data["samples"]
         data["median"] = {
-            who: {key: median([s[key] for s in runs]) for key in ("calls_per_s", "cpu_us_per_call")}
+            who: {
+                key: statistics.median([s[key] for s in runs])
+                for key in ("calls_per_s", "cpu_us_per_call")
+            }
             for who, runs in samples.items()
         }
         throughput = _ratio(samples, "calls_per_s", "sdk")
