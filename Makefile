@@ -29,6 +29,10 @@ test: $(VENV)/.installed-test
 	$(PY) -m mypy
 	$(PY) -m pytest
 
+## bench: the benchmarks in bench/ (not part of test); results in bench/results/, summary in bench/RESULTS.md
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
 ## regen: import the docs pages PAGES="a.md b.md" (if given) into schema/, then regenerate src/
 regen: $(VENV)/.installed-test
 	$(if $(strip $(PAGES)),$(PY) -m codegen.docs import $(PAGES))

@@ -372,3 +372,26 @@ def test_repr_redacts_the_api_key() -> None:
     text = repr(AsyncClient(api_key=KEY_1))
     assert KEY_1 not in text
     assert KEY_1[:4] + "…" in text
+
+
+async def test_calls_with_different_timeouts_fail_each_at_its_own_deadline(
+    client: AsyncClient, emulator: Emulator
+) -> None:
+    await client.user_data_stream.start()
+    emulator.hold_replies()
+    ping = client.user_data_stream.ping
+    # One timer per connection serves them all, whatever order the deadlines come in.
+    calls = {t: asyncio.ensure_future(ping(timeout=t)) for t in (0.3, 0.1, 0.2, None)}
+    waiting = {calls[t]: t for t in (0.3, 0.1, 0.2)}
+    ended: list[float | None] = []
+    while waiting:
+        done, _ = await asyncio.wait(waiting, timeout=GUARD, return_when=asyncio.FIRST_COMPLETED)
+        assert done, "a call outlived its timeout"
+        for call in done:
+            ended.append(waiting.pop(call))
+            assert isinstance(call.exception(), RequestTimeoutError)
+    assert ended == [0.1, 0.2, 0.3]
+    assert not calls[None].done()
+    await emulator.release_replies()
+    pong = await asyncio.wait_for(calls[None], GUARD)
+    assert pong.result.listen_key == emulator.listen_key(KEY_1)

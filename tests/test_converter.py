@@ -145,3 +145,36 @@ def test_make_converter_builds_a_new_converter() -> None:
     assert make_converter() is not CONVERTER
     result = make_converter().structure({"listenKey": "k"}, _models.UserDataStreamPingResult)
     assert result.listen_key == "k"
+
+
+ENUMS = [
+    obj
+    for name in _models.__all__
+    if isinstance(obj := getattr(_models, name), type) and issubclass(obj, enum.Enum)
+]
+
+
+@pytest.mark.parametrize("enum_type", ENUMS, ids=lambda e: e.__name__)
+def test_enums_structure_by_value_and_reject_others_as_the_enum_does(
+    enum_type: type[enum.Enum],
+) -> None:
+    assert ENUMS
+    for member in enum_type:
+        assert CONVERTER.structure(member.value, enum_type) is member
+    for bad in ("NOT_A_VALUE", 1, None, [1]):
+        with pytest.raises(ValueError) as expected:
+            enum_type(bad)
+        with pytest.raises(ValueError) as got:
+            CONVERTER.structure(bad, enum_type)
+        assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    ("tp", "value"),
+    [(list[_models.RateLimit] | None, []), (typing.Optional[int], 5), (str | None, "s")],  # noqa: UP045
+)
+def test_optional_takes_none_or_the_inner_type_only(tp: Any, value: Any) -> None:
+    assert CONVERTER.structure(None, tp) is None
+    assert CONVERTER.structure(value, tp) == value
+    with pytest.raises((TypeError, ValueError, KeyError)):
+        CONVERTER.structure(1.5, tp)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import binance_usdm_ws
 from binance_usdm_ws import _models
@@ -75,3 +77,14 @@ def test_testing_exports() -> None:
         "FAULT_KINDS",
         "wall_clock_ms",
     }
+
+
+def test_importing_the_package_leaves_out_what_a_connection_loads_later() -> None:
+    # cattrs (the converter) loads with the first connection; the emulator only on demand.
+    code = (
+        "import sys, binance_usdm_ws; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'cattrs', 'jsonschema'}), "
+        "'binance_usdm_ws.testing' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "False"]

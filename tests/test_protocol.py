@@ -5,9 +5,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from binance_usdm_ws import (
     ApiError,
@@ -15,12 +19,13 @@ from binance_usdm_ws import (
     ListenKeyNotFoundError,
     ProtocolError,
     RateLimitType,
+    RequestTimeoutError,
     ServerError,
     UnauthorizedError,
     UserDataStreamPingResponse,
     UserDataStreamStopResponse,
 )
-from binance_usdm_ws._protocol import Protocol, new_request_id
+from binance_usdm_ws._protocol import Protocol, _dumps, _loads, new_request_id
 
 
 def counter_ids() -> Any:
@@ -216,3 +221,110 @@ def test_fail_all(protocol: Protocol[str]) -> None:
     outcomes = protocol.fail_all(lambda rid, method: ProtocolError(f"{method} {rid}"))
     assert [(o.waiter, str(o.error)) for o in outcomes] == [("A", "a.b r1"), ("B", "c.d r2")]
     assert len(protocol) == 0
+
+
+# The hot path's own JSON and id functions must behave exactly as the stdlib ones they replace.
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(JSON)
+def test_dumps_is_compact_json_dumps(value: Any) -> None:
+    assert _dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_dumps_rejects_what_json_dumps_rejects() -> None:
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _dumps({"a": object()})
+
+
+@given(JSON, st.sampled_from(["", " ", "\n", "\t "]), st.sampled_from(["", " ", "\r\n"]))
+def test_loads_is_json_loads(value: Any, before: str, after: str) -> None:
+    text = before + json.dumps(value) + after
+    assert _loads(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["", " ", "{", '{"a":1} x', '{"a":1}{}', "\ufeff{}", "NaN x"])
+def test_loads_rejects_what_json_loads_rejects(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as got:
+        _loads(text)
+    assert str(got.value) == str(expected.value)
+
+
+def test_new_request_id_is_str_uuid4_of_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(2000):
+        random_bytes = os.urandom(16)
+        monkeypatch.setattr(os, "urandom", lambda n, b=random_bytes: b[:n])
+        request_id = new_request_id()
+        monkeypatch.undo()
+        assert request_id == str(uuid.UUID(bytes=random_bytes, version=4))
+
+
+# Deadlines: one alarm for the connection, expire() fails what is overdue.
+
+
+def test_a_request_past_its_deadline_fails_in_expire(protocol: Protocol[str]) -> None:
+    a, _ = protocol.prepare(
+        "userDataStream.ping", {}, UserDataStreamPingResponse, "A", timeout=1, now=10
+    )
+    assert protocol.alarm() == 11
+    assert protocol.expire(10.999) == []
+    [outcome] = protocol.expire(11)
+    assert outcome.waiter == "A" and isinstance(outcome.error, RequestTimeoutError)
+    assert str(outcome.error) == f"userDataStream.ping (id {a!r}): no reply within 1 s"
+    assert len(protocol) == 0 and protocol.alarm() is None
+    # Its late reply is then dropped like any reply to an unknown id.
+    assert protocol.receive(reply(a, status=200, result={"listenKey": "k"})) == []
+
+
+def test_one_alarm_serves_later_deadlines_and_an_earlier_one_rearms(
+    protocol: Protocol[str],
+) -> None:
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A", timeout=10, now=0)
+    assert protocol.alarm() == 10
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "B", timeout=10, now=1)
+    assert protocol.alarm() is None  # the timer armed for 10 comes first
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "C", timeout=2, now=2)
+    assert protocol.alarm() == 4  # earlier than the armed timer
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "D")  # no timeout: never expires
+    assert [o.waiter for o in protocol.expire(4)] == ["C"]
+    assert protocol.alarm() == 10
+    assert [o.waiter for o in protocol.expire(11)] == ["A", "B"]
+    assert protocol.alarm() is None and len(protocol) == 1
+
+
+def test_settled_requests_never_expire_and_leave_no_deadlines_behind(
+    protocol: Protocol[str],
+) -> None:
+    protocol.prepare("stuck", {}, UserDataStreamPingResponse, "S", timeout=30, now=0)
+    assert protocol.alarm() == 30
+    for i in range(1000):
+        rid, _ = protocol.prepare(
+            "a.b", {}, UserDataStreamPingResponse, str(i), timeout=10, now=i / 100
+        )
+        if i % 2:
+            protocol.forget(rid)
+        else:
+            [done] = protocol.receive(reply(rid, status=200, result={"listenKey": "k"}))
+            assert done.error is None
+        assert protocol.alarm() is None
+        assert len(protocol._deadlines) <= 2 * len(protocol) + 64 + 1
+    assert [o.waiter for o in protocol.expire(1000)] == ["S"]
+    assert protocol._deadlines == []
+
+
+def test_fail_all_drops_the_deadlines_too(protocol: Protocol[str]) -> None:
+    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A", timeout=1, now=0)
+    assert protocol.alarm() == 1
+    protocol.fail_all(lambda rid, method: ProtocolError(method))
+    assert protocol.expire(5) == [] and protocol.alarm() is None

@@ -16,11 +16,16 @@ Policy:
   coerce (``bool("false")`` is ``True``), which hides server bugs.
 - Detailed validation is off: decoding is on the hot path, and the caller
   (:mod:`._protocol`) turns any failure into a :class:`~.errors.ProtocolError`
-  naming the method.
+  naming the method. For the same reason enums and ``X | None`` get hooks
+  that look up once, when they are built, what cattrs' own hooks look up on
+  every value (the accepted values and errors are the same).
 """
 
 from __future__ import annotations
 
+import enum
+import types
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -55,6 +60,32 @@ def _strict(kind: type[T], accepts: tuple[type, ...]) -> Callable[[Any, Any], T]
     return structure
 
 
+def _is_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+
+def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
+    members = {member.value: member for member in cls.__members__.values()}
+
+    def structure(value: Any, _: Any) -> enum.Enum:
+        try:
+            return members[value]
+        except (KeyError, TypeError):  # not a value of cls: its own lookup raises as before
+            return cls(value)
+
+    return structure
+
+
+def _optional_of(tp: Any) -> Any:
+    """``X`` for ``X | None`` (or ``Optional[X]``), else ``None``."""
+    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+        return None
+    args = typing.get_args(tp)
+    if len(args) != 2 or type(None) not in args:
+        return None
+    return args[0] if args[1] is type(None) else args[1]
+
+
 def make_converter() -> Converter:
     """Build the converter described in this module's docstring."""
     converter = make_json_converter(detailed_validation=False, forbid_extra_keys=False)
@@ -71,7 +102,20 @@ def make_converter() -> Converter:
             cls, converter, _cattrs_omit_if_default=True, **_wire_overrides(cls)
         )
 
+    def optional_factory(tp: Any) -> Callable[[Any, Any], Any]:
+        inner = _optional_of(tp)
+        hook = converter.get_structure_hook(inner)
+
+        def structure(value: Any, _: Any) -> Any:
+            return None if value is None else hook(value, inner)
+
+        return structure
+
     converter.register_structure_hook_factory(attrs.has, structure_factory)
+    converter.register_structure_hook_factory(_is_enum, _enum_hook)
+    converter.register_structure_hook_factory(
+        lambda tp: _optional_of(tp) is not None, optional_factory
+    )
     converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     return converter
 

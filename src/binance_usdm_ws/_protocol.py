@@ -1,51 +1,95 @@
 """Sans-I/O core of the client: request ids, the pending-request table, encoding
-requests, decoding reply frames and mapping failed replies to exceptions.
+requests, decoding reply frames, mapping failed replies to exceptions, and
+request deadlines.
 
 Nothing here touches a socket or an event loop, so all of it is tested with
-plain strings. A *waiter* is whatever the caller wants handed back with the
-outcome of its request (the asyncio client uses a future).
+plain strings and numbers. A *waiter* is whatever the caller wants handed back
+with the outcome of its request (the asyncio client uses a future); times are
+seconds on whatever monotonic clock the caller passes in.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
-import uuid
+import os
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, NamedTuple, TypeVar
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from cattrs import Converter
-
-from ._converter import CONVERTER
 from ._logging import logger
 from ._models import ErrorResponse
-from .errors import ApiError, BinanceWsError, ProtocolError, error_from_reply
+from .errors import ApiError, BinanceWsError, ProtocolError, RequestTimeoutError, error_from_reply
+
+if TYPE_CHECKING:
+    from cattrs import Converter
 
 __all__ = ["Outcome", "Protocol", "new_request_id"]
 
 
 W = TypeVar("W")
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_dumps: Callable[[Any], str] = _encoder.encode
+try:
+    from _json import make_encoder
+except ImportError:  # an interpreter without the C accelerator: keep _encoder.encode
+    pass
+else:
+    # What _encoder.encode builds on every call, built once (a request is never
+    # circular, so there is no markers dict to detect that).
+    _encode_chunks = make_encoder(
+        None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
+    )
+
+    def _dumps(value: Any) -> str:
+        return "".join(_encode_chunks(value, 0))
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, minus its per-call set-up when the text is one bare value."""
+    try:
+        value, end = _raw_decode(text)
+    except ValueError:  # invalid, or leading whitespace or a BOM: json.loads decides
+        return json.loads(text)
+    if end != len(text):  # trailing whitespace is fine, anything else is an error
+        return json.loads(text)
+    return value
+
+
+# The 17th hex digit of a uuid4 holds the variant (binary 10) in its top two bits.
+_UUID4_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def new_request_id() -> str:
-    """A fresh request id: a uuid4 string (36 characters, valid per the API's id rule)."""
-    return str(uuid.uuid4())
+    """A fresh request id: a uuid4 string (36 characters, valid per the API's id rule).
+
+    The same string ``str(uuid.uuid4())`` makes from the same random bytes,
+    without building a ``UUID`` object (which costs more than the rest of
+    encoding a request).
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID4_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-class Outcome(NamedTuple, Generic[W]):
+# Not Generic[W]: a generic NamedTuple needs Python 3.11.
+class Outcome(NamedTuple):
     """What became of one pending request: exactly one of ``result`` / ``error`` is meaningful."""
 
-    waiter: W
+    waiter: Any
     result: Any
     error: BinanceWsError | None
 
 
-class _Pending(NamedTuple, Generic[W]):
+class _Pending(NamedTuple):
     method: str
     response_type: type[Any]
-    waiter: W
+    waiter: Any
+    timeout: float | None
 
 
 class Protocol(Generic[W]):
@@ -57,17 +101,35 @@ class Protocol(Generic[W]):
     no other. An ``"id": null`` error reply (e.g. an API key revoked, status
     401) cannot be tied to one request, so it fails every pending request.
     Frames that cannot be blamed on any request are logged and dropped.
+
+    Deadlines: a request prepared with a ``timeout`` fails with
+    :class:`~.errors.RequestTimeoutError` in :meth:`expire` once its time has
+    passed. :meth:`alarm` says when the caller must next call :meth:`expire`,
+    so that one timer per connection serves every call, instead of one per call.
     """
 
     def __init__(
         self,
         *,
-        converter: Converter = CONVERTER,
+        converter: Converter | None = None,
         id_factory: Callable[[], str] = new_request_id,
     ) -> None:
+        if converter is None:
+            # cattrs loads with the first connection, not with the package.
+            from ._converter import CONVERTER
+
+            converter = CONVERTER
         self._converter = converter
+        # Each response type's structure function, found once per connection rather
+        # than dispatched by the converter on every reply.
+        self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}
         self._id_factory = id_factory
-        self._pending: dict[str | int, _Pending[W]] = {}
+        self._pending: dict[str | int, _Pending] = {}
+        # A heap of (deadline, sequence, request id, entry). Entries of settled
+        # requests stay until they reach the top or the heap is compacted.
+        self._deadlines: list[tuple[float, int, str | int, _Pending]] = []
+        self._sequence = itertools.count()
+        self._alarm: float | None = None  # when the caller's timer will call expire()
 
     def __len__(self) -> int:
         """Number of requests awaiting a reply."""
@@ -79,8 +141,14 @@ class Protocol(Generic[W]):
         params: Mapping[str, Any] | None,
         response_type: type[Any],
         waiter: W,
+        *,
+        timeout: float | None = None,
+        now: float = 0.0,
     ) -> tuple[str, str]:
-        """Register a request; return its id and the JSON text frame to send."""
+        """Register a request; return its id and the JSON text frame to send.
+
+        With a ``timeout``, the request's deadline is ``now + timeout``.
+        """
         request_id = self._id_factory()
         while request_id in self._pending:  # only a custom id_factory can repeat itself
             request_id = self._id_factory()
@@ -88,23 +156,63 @@ class Protocol(Generic[W]):
         if params:
             message["params"] = params
         text = _dumps(message)
-        self._pending[request_id] = _Pending(method, response_type, waiter)
+        entry = _Pending(method, response_type, waiter, timeout)
+        pending = self._pending
+        pending[request_id] = entry
+        if timeout is not None:
+            deadlines = self._deadlines
+            if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them
+                deadlines[:] = [d for d in deadlines if pending.get(d[2]) is d[3]]
+                heapq.heapify(deadlines)
+            heapq.heappush(deadlines, (now + timeout, next(self._sequence), request_id, entry))
         return request_id, text
 
     def waiters(self) -> list[W]:
         """The waiters of every pending request."""
         return [pending.waiter for pending in self._pending.values()]
 
+    def alarm(self) -> float | None:
+        """When the caller must call :meth:`expire`, or ``None`` if it need not arm a timer.
+
+        Returns the earliest deadline of a pending request, unless an alarm
+        returned before (and not yet spent by :meth:`expire`) is due no later.
+        The caller arms a timer for the time returned; that timer calls
+        :meth:`expire` and then this method again.
+        """
+        deadlines, pending = self._deadlines, self._pending
+        while deadlines and pending.get(deadlines[0][2]) is not deadlines[0][3]:
+            heapq.heappop(deadlines)  # settled already
+        if not deadlines or (self._alarm is not None and self._alarm <= deadlines[0][0]):
+            return None
+        self._alarm = deadlines[0][0]
+        return self._alarm
+
+    def expire(self, now: float) -> list[Outcome]:
+        """Fail every pending request whose deadline is ``now`` or earlier; spend the alarm."""
+        self._alarm = None
+        deadlines, pending = self._deadlines, self._pending
+        outcomes: list[Outcome] = []
+        while deadlines and deadlines[0][0] <= now:
+            _, _, request_id, entry = heapq.heappop(deadlines)
+            if pending.get(request_id) is entry:
+                del pending[request_id]
+                error = RequestTimeoutError(
+                    f"{entry.method} (id {request_id!r}): no reply within {entry.timeout:.3g} s"
+                )
+                outcomes.append(Outcome(entry.waiter, None, error))
+        return outcomes
+
     def forget(self, request_id: str | int) -> None:
         """Drop a request that no longer wants its reply (timed out, cancelled, never sent)."""
         self._pending.pop(request_id, None)
 
-    def fail_all(self, error: Callable[[str | int, str], BinanceWsError]) -> list[Outcome[W]]:
+    def fail_all(self, error: Callable[[str | int, str], BinanceWsError]) -> list[Outcome]:
         """Fail every pending request with ``error(request_id, method)`` and empty the table."""
         pending, self._pending = self._pending, {}
+        self._deadlines = []
         return [Outcome(p.waiter, None, error(rid, p.method)) for rid, p in pending.items()]
 
-    def receive(self, frame: str | bytes) -> list[Outcome[W]]:
+    def receive(self, frame: str | bytes) -> list[Outcome]:
         """Decode one frame from the server and return the outcomes it settles."""
         if not isinstance(frame, str):
             logger.warning("dropped a binary frame of %d bytes from the server", len(frame))
@@ -130,8 +238,13 @@ class Protocol(Generic[W]):
             return []
         status = message.get("status")
         if status == 200 and type(status) is int:
+            response_type = pending.response_type
             try:
-                result = self._converter.structure(message, pending.response_type)
+                structure = self._structure.get(response_type)
+                if structure is None:
+                    structure = self._converter.get_structure_hook(response_type)
+                    self._structure[response_type] = structure
+                result = structure(message, response_type)
             except Exception as exc:  # cattrs raises KeyError/TypeError/ValueError/...
                 error: BinanceWsError = ProtocolError(
                     f"cannot decode the reply to {pending.method} (id {request_id!r}): "
@@ -161,7 +274,7 @@ class Protocol(Generic[W]):
             data=reply.error.data,
         )
 
-    def _unattributed(self, message: dict[str, Any], frame: str) -> list[Outcome[W]]:
+    def _unattributed(self, message: dict[str, Any], frame: str) -> list[Outcome]:
         if message.get("status") == 200 or "error" not in message:
             logger.warning("dropped a frame with no usable id: %.200r", frame)
             return []

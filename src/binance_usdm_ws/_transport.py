@@ -2,8 +2,9 @@
 
 This is the one place where websockets' exceptions are translated into ours.
 One reader task per connection feeds every frame to the sans-I/O
-:class:`~._protocol.Protocol`; calls wait on plain futures, timed by one
-``call_later`` each (no per-call task, no ``wait_for`` wrapper).
+:class:`~._protocol.Protocol`; calls wait on plain futures (no per-call task,
+no ``wait_for`` wrapper), timed by the protocol's deadlines and one loop timer
+per connection.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from websockets.protocol import State
 
 from ._logging import logger, websockets_logger
 from ._protocol import Protocol
-from .errors import BinanceWsError, ConnectionClosedError, RequestTimeoutError
+from .errors import BinanceWsError, ConnectionClosedError
 
 __all__ = ["Connection"]
 
@@ -122,13 +123,14 @@ class Connection:
             raise ConnectionClosedError(
                 f"{method} was not sent: the connection is closing", sent=False
             )
-        future: Waiter = self._loop.create_future()
-        request_id, text = self._protocol.prepare(method, params, response_type, future)
-        timer = (
-            self._loop.call_later(timeout, _expire, future, method, request_id, timeout)
-            if timeout is not None
-            else None
+        loop, protocol = self._loop, self._protocol
+        future: Waiter = loop.create_future()
+        request_id, text = protocol.prepare(
+            method, params, response_type, future, timeout=timeout, now=loop.time()
         )
+        alarm = protocol.alarm()
+        if alarm is not None:
+            loop.call_at(alarm, _expire, loop, protocol)
         try:
             try:
                 await self._ws.send(text)
@@ -137,9 +139,7 @@ class Connection:
             result: R = await future
             return result
         finally:
-            if timer is not None:
-                timer.cancel()
-            self._protocol.forget(request_id)
+            protocol.forget(request_id)
 
     @property
     def close_reason(self) -> str:
@@ -185,7 +185,7 @@ class Connection:
             await ws.close(1011, "client reader failed")
         finally:
             if failure is None:
-                failure = ws.close_exc
+                failure = ws.protocol.close_exc
             self._closed = _closed_error(failure, "no reply")
             if self._on_closed is not None:
                 self._on_closed(self)  # before any caller resumes: none sees a stale "ready"
@@ -200,11 +200,14 @@ class Connection:
                     waiter.set_exception(closed)
 
 
-def _expire(future: Waiter, method: str, request_id: str, timeout: float) -> None:
-    if not future.done():
-        future.set_exception(
-            RequestTimeoutError(f"{method} (id {request_id!r}): no reply within {timeout:.3g} s")
-        )
+def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[Waiter]) -> None:
+    """The connection's timer: fail the calls past their deadline, then arm the next timer."""
+    for waiter, _, error in protocol.expire(loop.time()):
+        if not waiter.done() and error is not None:
+            waiter.set_exception(error)
+    alarm = protocol.alarm()
+    if alarm is not None:
+        loop.call_at(alarm, _expire, loop, protocol)
 
 
 def _safe_url(url: str) -> str:
