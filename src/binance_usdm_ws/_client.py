@@ -14,6 +14,7 @@ from ._hooks import Auth
 from ._keepalive import Keepalive, KeepaliveFleet
 from ._methods import AsyncApi
 from ._supervisor import Backoff, Supervisor
+from ._user_stream import UserDataStream
 from .errors import ConnectionClosedError, redact
 
 __all__ = ["PROD_URL", "TESTNET_URL", "AsyncClient"]
@@ -216,6 +217,24 @@ class AsyncClient(AsyncApi):
         the server reports; see :class:`~binance_usdm_ws.KeepaliveFleet`.
         """
         return KeepaliveFleet(self, api_keys, **options)
+
+    def user_data_events(self, api_key: str | None = None, **options: Any) -> UserDataStream:
+        """The user data stream of ``api_key`` (default: the client's key) as typed events.
+
+        Use it as ``async with client.user_data_events() as stream: async for
+        item in stream:``. It keeps the listenKey alive, reconnects whenever
+        the key changes or expires, the socket drops or goes idle, and yields
+        a :class:`~binance_usdm_ws.StreamGap` after each interruption. The
+        options are those of :class:`~binance_usdm_ws.UserDataStream`
+        (``stream_url``, ``idle_timeout``, ``backoff``, keepalive options).
+        Raises ``ValueError`` for bad options.
+        """
+        key = api_key if api_key is not None else self._api_key
+        if not key:
+            raise ValueError(
+                "user_data_events needs an API key: pass api_key= to AsyncClient or here"
+            )
+        return UserDataStream(self, key, **options)
 
     async def __aenter__(self) -> AsyncClient:
         return await self.connect()
