@@ -111,12 +111,9 @@ class Event:
     source: str
     class_name: str
     """``OrderTradeUpdateEvent``; the file's ``$defs`` become ``OrderTradeUpdate<Name>``."""
-    title: str
-    docs: str
     schema: Mapping[str, Any]
     """The event object's schema, local ``$ref`` s pointing at the prefixed ``$defs``."""
     local_defs: Mapping[str, Any]
-    examples: tuple[Mapping[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -347,7 +344,10 @@ def _rewrite_refs(node: Any, local_prefix: str, path: Path) -> Any:
     return node
 
 
-def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
+def _read_schema_file(
+    path: Path, meta: Draft202012Validator
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A method or event file and its ``x-binance`` block, both checked."""
     document = _read_json(path)
     _check_schema(document, path)
     if not isinstance(document, dict):
@@ -358,6 +358,11 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
         first = errors[0]
         location = "/".join(str(p) for p in first.absolute_path) or "(block)"
         raise SchemaError(f"{path}: invalid x-binance block at {location}: {first.message}")
+    return document, info
+
+
+def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
+    document, info = _read_schema_file(path, meta)
     wire = info["method"]
     expected_name = wire.replace("/", "_") + ".json"
     if path.name != expected_name:
@@ -449,16 +454,7 @@ _EVENT_FILE_KEYS = frozenset({"$schema", "$id", "$defs", "title", "x-binance", "
 
 
 def _load_event(path: Path, root: Path, meta: Draft202012Validator) -> Event:
-    document = _read_json(path)
-    _check_schema(document, path)
-    if not isinstance(document, dict):
-        raise SchemaError(f"{path}: must be a JSON object")
-    info: dict[str, Any] = document.get("x-binance") or {}
-    errors = sorted(meta.iter_errors(info), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        location = "/".join(str(p) for p in first.absolute_path) or "(block)"
-        raise SchemaError(f"{path}: invalid x-binance block at {location}: {first.message}")
+    document, info = _read_schema_file(path, meta)
     wire = info["event"]
     if path.name != f"{wire}.json":
         raise SchemaError(f"{path}: the file of event {wire} must be named {wire}.json")
@@ -479,19 +475,15 @@ def _load_event(path: Path, root: Path, meta: Draft202012Validator) -> Event:
         for name, definition in document.get("$defs", {}).items()
     }
     python_names({class_name: schema, **local_defs}, str(path))
-    examples = document.get("examples", [])
-    for example in examples:
+    for example in document.get("examples", []):
         if not isinstance(example, dict) or example.get("e") != wire:
             raise SchemaError(f"{path}: every example must be a {wire} event object")
     return Event(
         wire=wire,
         source=path.relative_to(root.parent).as_posix(),
         class_name=class_name,
-        title=str(document.get("title", wire)),
-        docs=info["docs"],
         schema=schema,
         local_defs=local_defs,
-        examples=tuple(examples),
     )
 
 

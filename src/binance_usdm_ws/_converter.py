@@ -38,7 +38,6 @@ Policy:
 
 from __future__ import annotations
 
-import functools
 import re
 import types
 from collections.abc import Callable, Mapping
@@ -113,7 +112,6 @@ def _literal_tag(cls: Any) -> tuple[str, str] | None:
     return tags[0] if len(tags) == 1 else None
 
 
-@functools.cache
 def _tagged_union(tp: Any) -> tuple[str, Mapping[str, type[Any]], type[Any] | None] | None:
     """(tag wire name, tag value -> member, fallback member) if ``tp`` is a tagged union."""
     if get_origin(tp) not in (Union, types.UnionType):

@@ -97,7 +97,7 @@ def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
             frame = json.loads(frame)
         except ValueError as exc:
             raise ProtocolError(f"user data stream frame is not JSON: {exc}") from None
-    if isinstance(frame, Mapping) and "e" not in frame and isinstance(frame.get("data"), dict):
+    if isinstance(frame, Mapping) and "stream" in frame and isinstance(frame.get("data"), dict):
         frame = frame["data"]
     if not isinstance(frame, Mapping):
         raise ProtocolError(f"user data stream frame is not a JSON object: {frame!r:.100}")
