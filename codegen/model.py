@@ -22,11 +22,13 @@ from jsonschema.exceptions import SchemaError as _MetaSchemaError
 __all__ = [
     "Api",
     "ErrorCase",
+    "Event",
     "Group",
     "Method",
     "Param",
     "SchemaError",
     "load_api",
+    "python_names",
     "snake_case",
 ]
 
@@ -101,6 +103,20 @@ class Method:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One user data stream event type, from ``schema/events/<event>.json``."""
+
+    wire: str
+    """The event type, the value of ``e``: ``ORDER_TRADE_UPDATE``."""
+    source: str
+    class_name: str
+    """``OrderTradeUpdateEvent``; the file's ``$defs`` become ``OrderTradeUpdate<Name>``."""
+    schema: Mapping[str, Any]
+    """The event object's schema, local ``$ref`` s pointing at the prefixed ``$defs``."""
+    local_defs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Group:
     """The methods sharing a dotted prefix: ``userDataStream.*`` -> ``client.user_data_stream``."""
 
@@ -117,6 +133,12 @@ class Api:
     envelope_defs: Mapping[str, Any]
     methods: tuple[Method, ...]
     sources: tuple[str, ...] = field(default=())
+    events: tuple[Event, ...] = field(default=())
+    """The user data stream events (``schema/events/``), sorted by class name."""
+
+    @property
+    def event_sources(self) -> tuple[str, ...]:
+        return tuple(e.source for e in self.events)
 
     @property
     def groups(self) -> tuple[Group, ...]:
@@ -186,8 +208,90 @@ def _annotation(schema: Mapping[str, Any], where: str) -> tuple[str, str]:
     raise SchemaError(f"{where}: unsupported parameter type {kind!r}")
 
 
-def _meta_validator(schema_dir: Path) -> Draft202012Validator:
-    meta_path = schema_dir / "x-binance.schema.json"
+_PYTHON_NAME = re.compile(r"[a-z][a-z0-9_]*")
+#: The x-python-type values codegen accepts, and the JSON types the property must allow.
+_PYTHON_TYPES = {"int": {"integer", "string"}}
+
+
+def _json_types(schema: Mapping[str, Any]) -> set[str]:
+    """The JSON types a property schema's ``type`` and ``anyOf`` branches name."""
+    kinds: set[str] = set()
+    for branch in [schema, *schema.get("anyOf", [])]:
+        kind = branch.get("type")
+        kinds.update([kind] if isinstance(kind, str) else kind or [])
+    return kinds
+
+
+def _walk(node: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def python_names(classes: Mapping[str, Mapping[str, Any]], where: str) -> dict[str, str]:
+    """Check the ``x-python-name`` and ``x-python-type`` keywords of the objects in ``classes``.
+
+    ``classes`` maps a generated class name to the object schema it is made
+    from. Returns the scoped aliases for datamodel-code-generator
+    (``{"OrderTradeUpdateEvent.E": "event_time"}``). A property without
+    ``x-python-name`` gets the snake_case of its wire name; two properties
+    that would get the same name (``E`` and ``e``) are an error, as is
+    ``x-python-name`` in an inline object (it has no class name to scope it;
+    move it to ``$defs``).
+    """
+    aliases: dict[str, str] = {}
+    roots = {id(schema) for schema in classes.values()}
+    for class_name, schema in classes.items():
+        seen: dict[str, str] = {}
+        properties = schema.get("properties") or {}
+        for wire, prop in properties.items():
+            at = f"{where}: {class_name}.{wire}"
+            name = prop.get("x-python-name")
+            if name is None:
+                name = snake_case(wire)
+            elif (
+                not isinstance(name, str)
+                or not _PYTHON_NAME.fullmatch(name)
+                or keyword.iskeyword(name)
+            ):
+                raise SchemaError(
+                    f"{at}: x-python-name must be a snake_case identifier, not {name!r}"
+                )
+            else:
+                aliases[f"{class_name}.{wire}"] = name
+            if name in seen:
+                raise SchemaError(
+                    f"{at}: {seen[name]!r} and {wire!r} would both be the field {name}; "
+                    "give one an x-python-name"
+                )
+            seen[name] = wire
+            python_type = prop.get("x-python-type")
+            if python_type is not None and not (
+                python_type in _PYTHON_TYPES and _json_types(prop) == _PYTHON_TYPES[python_type]
+            ):
+                raise SchemaError(
+                    f"{at}: x-python-type is only for a number sent as an integer or a "
+                    'numeric string: {"anyOf": [{"type": "integer"}, {"type": "string"}], '
+                    '"x-python-type": "int"}'
+                )
+        for node in _walk(schema):
+            if id(node) in roots or not isinstance(node.get("properties"), dict):
+                continue
+            for wire, prop in node["properties"].items():
+                if isinstance(prop, dict) and "x-python-name" in prop:
+                    raise SchemaError(
+                        f"{where}: {class_name}: x-python-name of {wire!r} is in an inline "
+                        "object; move the object to $defs to give it a class"
+                    )
+    return aliases
+
+
+def _meta_validator(schema_dir: Path, name: str = "x-binance.schema.json") -> Draft202012Validator:
+    meta_path = schema_dir / name
     meta = _read_json(meta_path)
     _check_schema(meta, meta_path)
     return Draft202012Validator(meta)
@@ -240,7 +344,10 @@ def _rewrite_refs(node: Any, local_prefix: str, path: Path) -> Any:
     return node
 
 
-def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
+def _read_schema_file(
+    path: Path, meta: Draft202012Validator
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A method or event file and its ``x-binance`` block, both checked."""
     document = _read_json(path)
     _check_schema(document, path)
     if not isinstance(document, dict):
@@ -251,6 +358,11 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
         first = errors[0]
         location = "/".join(str(p) for p in first.absolute_path) or "(block)"
         raise SchemaError(f"{path}: invalid x-binance block at {location}: {first.message}")
+    return document, info
+
+
+def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
+    document, info = _read_schema_file(path, meta)
     wire = info["method"]
     expected_name = wire.replace("/", "_") + ".json"
     if path.name != expected_name:
@@ -301,6 +413,7 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
         prefix + name: _rewrite_refs(schema, prefix, path)
         for name, schema in document.get("$defs", {}).items()
     }
+    python_names({f"{prefix}Result": properties["result"], **local_defs}, str(path))
     return Method(
         wire=wire,
         source=path.relative_to(root.parent).as_posix(),
@@ -329,6 +442,68 @@ def _method_files(schema_dir: Path) -> Iterator[Path]:
     yield from sorted(methods_dir.glob("*.json"))
 
 
+def event_class_prefix(wire: str) -> str:
+    """``ORDER_TRADE_UPDATE`` -> ``OrderTradeUpdate``; ``listenKeyExpired`` stays camelCase."""
+    if wire.isupper():
+        return "".join(part.capitalize() for part in wire.split("_"))
+    return pascal_case(wire)
+
+
+#: Keys of an event file that describe the file, not the event object.
+_EVENT_FILE_KEYS = frozenset({"$schema", "$id", "$defs", "title", "x-binance", "examples"})
+
+
+def _load_event(path: Path, root: Path, meta: Draft202012Validator) -> Event:
+    document, info = _read_schema_file(path, meta)
+    wire = info["event"]
+    if path.name != f"{wire}.json":
+        raise SchemaError(f"{path}: the file of event {wire} must be named {wire}.json")
+    properties = document.get("properties")
+    if document.get("type") != "object" or not isinstance(properties, dict):
+        raise SchemaError(f'{path}: must be {{"type": "object", "properties": {{...}}}}')
+    # The union of events is tagged by e: each model must carry its own tag.
+    if properties.get("e", {}).get("const") != wire:
+        raise SchemaError(f'{path}: properties.e must be {{"const": "{wire}"}}')
+    if not {"e", "E"} <= set(document.get("required", [])):
+        raise SchemaError(f"{path}: e and E must be required")
+    prefix = event_class_prefix(wire)
+    class_name = f"{prefix}Event"
+    schema = {k: v for k, v in document.items() if k not in _EVENT_FILE_KEYS}
+    schema = _rewrite_refs(schema, prefix, path)
+    local_defs = {
+        prefix + name: _rewrite_refs(definition, prefix, path)
+        for name, definition in document.get("$defs", {}).items()
+    }
+    python_names({class_name: schema, **local_defs}, str(path))
+    for example in document.get("examples", []):
+        if not isinstance(example, dict) or example.get("e") != wire:
+            raise SchemaError(f"{path}: every example must be a {wire} event object")
+    return Event(
+        wire=wire,
+        source=path.relative_to(root.parent).as_posix(),
+        class_name=class_name,
+        schema=schema,
+        local_defs=local_defs,
+    )
+
+
+def _load_events(schema_dir: Path) -> list[Event]:
+    """Every ``events/*.json``; the directory is optional."""
+    events_dir = schema_dir / "events"
+    paths = sorted(events_dir.glob("*.json")) if events_dir.is_dir() else []
+    if not paths:
+        return []
+    meta = _meta_validator(schema_dir, "x-binance-event.schema.json")
+    events = [_load_event(path, schema_dir, meta) for path in paths]
+    names: dict[str, str] = {}
+    for event in events:
+        for name in (event.class_name, *event.local_defs):
+            if name in names:
+                raise SchemaError(f"{event.source} and {names[name]} both generate class {name}")
+            names[name] = event.source
+    return sorted(events, key=lambda e: e.class_name)
+
+
 def load_api(schema_dir: Path) -> Api:
     """Load and validate every file of ``schema_dir``."""
     schema_dir = schema_dir.resolve()
@@ -348,4 +523,9 @@ def load_api(schema_dir: Path) -> Api:
         seen[key] = method.source
     methods.sort(key=lambda m: m.wire)
     sources = [f"{schema_dir.name}/envelope.json", *(m.source for m in methods)]
-    return Api(envelope_defs=envelope["$defs"], methods=tuple(methods), sources=tuple(sources))
+    return Api(
+        envelope_defs=envelope["$defs"],
+        methods=tuple(methods),
+        sources=tuple(sources),
+        events=tuple(_load_events(schema_dir)),
+    )

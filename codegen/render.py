@@ -4,6 +4,11 @@
   assembled from the model, with our template (``templates/dataclass.jinja2``)
   overriding its dataclass template so that it emits attrs classes.
 - ``_methods.py``: our Jinja template ``templates/methods.py.jinja2``.
+- ``_event_models.py`` (when ``schema/events/`` has events): the event models,
+  rendered like ``_models.py``, and ``KnownEvent``, their union tagged by ``e``.
+
+Property names come from ``x-python-name`` where the schema gives one (passed
+to datamodel-code-generator as aliases scoped to the class), else snake_case.
 
 Both are formatted by ruff with fixed settings (``--isolated``: no config file
 is read), so the same schema gives the same bytes wherever codegen runs.
@@ -25,7 +30,7 @@ from typing import Any
 
 import jinja2
 
-from .model import Api, SchemaError
+from .model import Api, SchemaError, python_names
 
 __all__ = ["GENERATED_MARKER", "render"]
 
@@ -80,8 +85,8 @@ def _error_class_name(code: int, status: int) -> str:
     return str(_runtime_errors().error_class(status, code).__name__)
 
 
-def _header(api: Api) -> str:
-    return _environment().get_template("header.jinja2").render(sources=api.sources).rstrip() + "\n"
+def _header(sources: Iterable[str]) -> str:
+    return _environment().get_template("header.jinja2").render(sources=sources).rstrip() + "\n"
 
 
 def _ruff(args: list[str], source: str, filename: str) -> str:
@@ -158,7 +163,19 @@ def models_schema(api: Api) -> dict[str, Any]:
     }
 
 
-def render_models(api: Api) -> str:
+def _datamodel(
+    schema: Mapping[str, Any],
+    header: str,
+    filename: str,
+    *,
+    tail: str = "",
+    imports: tuple[str, ...] = (),
+) -> str:
+    """Run datamodel-code-generator with our template on one JSON Schema document.
+
+    ``tail`` is appended after the models; ``__all__`` lists the module's
+    classes and aliases.
+    """
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import DataModelType, InputFileType
     from datamodel_code_generator.format import PythonVersion
@@ -167,7 +184,7 @@ def render_models(api: Api) -> str:
         # datamodel-code-generator warns about default formatters changing; we format ourselves.
         warnings.simplefilter("ignore")
         source = generate(
-            json.dumps(models_schema(api)),
+            json.dumps(schema),
             input_file_type=InputFileType.JsonSchema,
             output_model_type=DataModelType.DataclassesDataclass,
             custom_template_dir=TEMPLATES,
@@ -183,16 +200,50 @@ def render_models(api: Api) -> str:
             skip_root_model=True,
             disable_timestamp=True,
             formatters=[],
-            additional_imports=["attrs"],
-            custom_file_header=_header(api)
-            + '"""Models of the API\'s requests and replies (generated)."""',
+            additional_imports=["attrs", *imports],
+            aliases=python_names(schema["$defs"], filename),
+            # The template reads x-python-type to mark fields that accept a numeric string.
+            field_extra_keys={"x-python-type"},
+            custom_file_header=header,
         )
     if not isinstance(source, str):
         raise SchemaError("datamodel-code-generator produced no single module")
+    source += tail
     source += "\n\n__all__ = " + repr(_public_names(source)) + "\n"
     # datamodel-code-generator always imports the dataclass decorator, which our
     # template replaces; ruff's F401 fix below drops it.
-    return _format(source, "_models.py")
+    return _format(source, filename)
+
+
+def render_models(api: Api) -> str:
+    header = _header(api.sources) + '"""Models of the API\'s requests and replies (generated)."""'
+    return _datamodel(models_schema(api), header, "_models.py")
+
+
+def events_schema(api: Api) -> dict[str, Any]:
+    """The one JSON Schema document datamodel-code-generator renders into ``_event_models.py``."""
+    defs: dict[str, Any] = {}
+    for event in api.events:
+        defs[event.class_name] = copy.deepcopy(dict(event.schema))
+        defs.update(copy.deepcopy(dict(event.local_defs)))
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": defs}
+
+
+def render_events(api: Api) -> str:
+    header = _header(api.event_sources) + (
+        '"""Models of the user data stream\'s events (generated).\n\n'
+        "One class per event type in schema/events/; ``KnownEvent`` is their union,\n"
+        "tagged by the wire field ``e`` (``event_type``).\n"
+        '"""'
+    )
+    union = " | ".join(event.class_name for event in api.events)
+    tail = (
+        f"\n\nKnownEvent: TypeAlias = {union}\n"
+        '"""Every event type in schema/events/, tagged by ``e``."""\n'
+    )
+    return _datamodel(
+        events_schema(api), header, "_event_models.py", tail=tail, imports=("typing.TypeAlias",)
+    )
 
 
 def _public_names(source: str) -> list[str]:
@@ -210,9 +261,12 @@ def _public_names(source: str) -> list[str]:
 
 def render_methods(api: Api) -> str:
     template = _environment().get_template("methods.py.jinja2")
-    return _format(template.render(api=api, header=_header(api)), "_methods.py")
+    return _format(template.render(api=api, header=_header(api.sources)), "_methods.py")
 
 
 def render(api: Api) -> Mapping[str, str]:
     """Every generated file of the package, by file name."""
-    return {"_models.py": render_models(api), "_methods.py": render_methods(api)}
+    files = {"_models.py": render_models(api), "_methods.py": render_methods(api)}
+    if api.events:
+        files["_event_models.py"] = render_events(api)
+    return files

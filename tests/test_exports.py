@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import binance_usdm_ws
-from binance_usdm_ws import _models
+from binance_usdm_ws import _event_models, _models
 
 
 def test_every_module_declares_all_and_all_names_exist() -> None:
@@ -62,8 +62,30 @@ def test_top_level_exports() -> None:
         "ListenKeyStarted",
         "ListenKeyStopped",
     }
-    assert set(binance_usdm_ws.__all__) == expected | set(_models.__all__)
-    for name in ("RateLimit", "UserDataStreamPingResponse", "UserDataStreamStopResult"):
+    expected |= {
+        "STREAM_URL",
+        "TESTNET_STREAM_URL",
+        "GapReason",
+        "StreamGap",
+        "StreamItem",
+        "UnknownEvent",
+        "UserDataEvent",
+        "UserDataEvents",
+        "decode_event",
+        "ms_to_datetime",
+        "stream_url_for",
+    }
+    assert set(binance_usdm_ws.__all__) == expected | set(_models.__all__) | set(
+        _event_models.__all__
+    )
+    for name in (
+        "RateLimit",
+        "UserDataStreamPingResponse",
+        "UserDataStreamStopResult",
+        "KnownEvent",
+        "OrderTradeUpdateEvent",
+        "ListenKeyExpiredEvent",
+    ):
         assert name in binance_usdm_ws.__all__
 
 

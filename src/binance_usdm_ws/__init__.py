@@ -18,6 +18,9 @@ from __future__ import annotations
 from . import errors
 from ._client import PROD_URL, TESTNET_URL, AsyncClient
 from ._clock import Clock, SystemClock
+from ._event_models import *  # noqa: F403  (the generated event models)
+from ._event_models import __all__ as _event_models_all
+from ._events import UnknownEvent, UserDataEvent, ms_to_datetime
 from ._hooks import MethodInfo
 from ._keepalive import (
     LISTEN_KEY_VALIDITY,
@@ -35,6 +38,16 @@ from ._models import *  # noqa: F403  (the generated models; see _models.__all__
 from ._models import __all__ as _models_all
 from ._supervisor import Backoff
 from ._sync_client import Client
+from ._user_stream import (
+    STREAM_URL,
+    TESTNET_STREAM_URL,
+    GapReason,
+    StreamGap,
+    StreamItem,
+    UserDataEvents,
+    decode_event,
+    stream_url_for,
+)
 from .errors import (
     ApiError,
     BadRequestError,
@@ -90,3 +103,17 @@ __all__ = [
     "errors",
 ]
 __all__ += _models_all
+__all__ += [
+    "STREAM_URL",
+    "TESTNET_STREAM_URL",
+    "GapReason",
+    "StreamGap",
+    "StreamItem",
+    "UnknownEvent",
+    "UserDataEvent",
+    "UserDataEvents",
+    "decode_event",
+    "ms_to_datetime",
+    "stream_url_for",
+]
+__all__ += _event_models_all

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._client import AsyncClient
 from ._converter import CONVERTER
+from ._events import UnknownEvent, ms_to_datetime
 from ._keepalive import (
     KeepaliveEvent,
     ListenKeyRecreated,
@@ -28,6 +29,7 @@ from ._keepalive import (
     ListenKeyStopped,
 )
 from ._models import RateLimit
+from ._user_stream import StreamGap, StreamItem
 from .errors import ApiError, BinanceWsError, redact
 from .testing import Emulator, FakeClock
 
@@ -155,6 +157,62 @@ async def _keepalive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_item(item: StreamItem, as_json: bool) -> None:
+    if isinstance(item, StreamGap):
+        gap = {
+            "reason": item.reason.value,
+            "detail": item.detail,
+            "began_at": item.began_at,
+            "resumed_at": item.resumed_at,
+            "old_listen_key": item.old_listen_key,
+            "listen_key": item.listen_key,
+        }
+        if as_json:
+            print(json.dumps({"event": "StreamGap", **gap}), flush=True)
+        else:
+            print(
+                f"stream gap ({item.reason.value}, {item.resumed_at - item.began_at:.1f} s): "
+                f"{item.detail}; events may be missing: resync",
+                flush=True,
+            )
+    elif as_json:
+        print(json.dumps(CONVERTER.unstructure(item)), flush=True)
+    elif isinstance(item, UnknownEvent):
+        why = f" ({item.error})" if item.error else ""
+        print(f"unknown event {item.event_type}{why}: {json.dumps(item.raw)}", flush=True)
+    else:
+        when = ms_to_datetime(item.event_time).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        print(f"{when} {item!r}", flush=True)
+
+
+async def _events(args: argparse.Namespace) -> int:
+    stop = _stop_signals()
+    async with _client(args) as client:
+        try:
+            stream = client.user_data_events(
+                stream_url=args.stream_url, idle_timeout=args.idle_timeout
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        async with stream:
+            print("listening to the user data stream; Ctrl-C stops", file=sys.stderr, flush=True)
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                while True:
+                    item = asyncio.ensure_future(anext(stream))
+                    await asyncio.wait({item, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                    if not item.done():
+                        item.cancel()
+                        break
+                    try:
+                        _print_item(item.result(), args.json)
+                    except StopAsyncIteration:
+                        break
+            finally:
+                stopping.cancel()
+    return 0
+
+
 async def _demo() -> int:
     clock = FakeClock()
     async with Emulator(api_keys={DEMO_API_KEY}, clock=clock) as emulator:
@@ -223,7 +281,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="binance-usdm-ws",
         parents=[common],
-        description="Binance USDⓈ-M Futures WebSocket API: listenKey tools, demo and emulator.",
+        description=(
+            "Binance USDⓈ-M Futures WebSocket API: listenKey tools, the user data stream, "
+            "demo and emulator."
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
@@ -244,6 +305,21 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds between pings (default: %(default)s)",
     )
     keepalive.add_argument("--keep", action="store_true", help="leave the key open on exit")
+    events = commands.add_parser(
+        "events",
+        parents=[common, connection],
+        help="print the user data stream's events as they arrive, until Ctrl-C",
+    )
+    events.add_argument(
+        "--stream-url",
+        help="user data stream base, /<listenKey> is appended (default: the one of the endpoint)",
+    )
+    events.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=6 * 60.0,
+        help="reconnect after this many seconds without a frame or ping (default: %(default)s)",
+    )
     commands.add_parser(
         "demo",
         parents=[common],
@@ -275,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_one_call(args))
         if args.command == "keepalive":
             return asyncio.run(_keepalive(args))
+        if args.command == "events":
+            return asyncio.run(_events(args))
         if args.command == "demo":
             return asyncio.run(_demo())
         return asyncio.run(_emulator(args.host, args.port, args.api_keys))

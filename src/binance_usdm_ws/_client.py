@@ -16,6 +16,7 @@ from ._logging import logger
 from ._methods import METHODS, AsyncApi
 from ._pacing import Pacer, RateLimitMode
 from ._supervisor import Backoff, Supervisor
+from ._user_stream import UserDataEvents
 from .errors import (
     ApiError,
     BinanceWsError,
@@ -249,6 +250,24 @@ class AsyncClient(AsyncApi):
         the server reports; see :class:`~binance_usdm_ws.KeepaliveFleet`.
         """
         return KeepaliveFleet(self, api_keys, **options)
+
+    def user_data_events(self, api_key: str | None = None, **options: Any) -> UserDataEvents:
+        """The user data stream of ``api_key`` (default: the client's key) as typed events.
+
+        Use it as ``async with client.user_data_events() as stream: async for
+        item in stream:``. It keeps the listenKey alive, reconnects whenever
+        the key changes or expires, the socket drops or goes idle, and yields
+        a :class:`~binance_usdm_ws.StreamGap` after each interruption. The
+        options are those of :class:`~binance_usdm_ws.UserDataEvents`
+        (``stream_url``, ``idle_timeout``, ``backoff``, keepalive options).
+        Raises ``ValueError`` for bad options.
+        """
+        key = api_key if api_key is not None else self._api_key
+        if not key:
+            raise ValueError(
+                "user_data_events needs an API key: pass api_key= to AsyncClient or here"
+            )
+        return UserDataEvents(self, key, **options)
 
     async def __aenter__(self) -> AsyncClient:
         return await self.connect()

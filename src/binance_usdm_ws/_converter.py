@@ -14,6 +14,23 @@ Policy:
   field only a JSON integer (not a bool), a ``bool`` field only a JSON
   boolean, a ``float`` field an integer or a float. cattrs' default would
   coerce (``bool("false")`` is ``True``), which hides server bugs.
+- Amounts are exact: a :class:`~decimal.Decimal` field takes only a JSON
+  string holding a finite decimal number (``"-12.50"``, not ``12.5``, not
+  ``"NaN"``), and is written back as a plain decimal string (never in
+  exponent form, which ``str(Decimal)`` can produce).
+- A field with ``metadata["int_from_str"]`` (codegen writes it for a schema's
+  ``"x-python-type": "int"``) takes a JSON integer or a string of ASCII
+  digits (``listenKeyExpired.E`` comes in both forms) and is written back as
+  an integer.
+- Tagged unions: a union of attrs classes that each have one field typed as a
+  one-string ``Literal`` under the same wire name (the event models' ``e``)
+  is decoded by that field's value, with one hook factory for every such
+  union. At most one member without such a field is the fallback for any
+  other value (:class:`~._events.UnknownEvent` in ``UserDataEvent``);
+  without a fallback, an unknown value fails. (cattrs'
+  ``configure_tagged_union`` is registered per union and manages a tag key
+  of its own; our models already carry theirs.) :class:`~._events.UnknownEvent`
+  decodes from and encodes to the raw event object.
 - Detailed validation is off: decoding is on the hot path, and the caller
   (:mod:`._protocol`) turns any failure into a :class:`~.errors.ProtocolError`
   naming the method. For the same reason enums and ``X | None`` get hooks
@@ -24,30 +41,99 @@ Policy:
 from __future__ import annotations
 
 import enum
+import re
 import types
-import typing
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter as make_json_converter
 
+from ._events import UnknownEvent
 from .errors import ProtocolError
 
 __all__ = ["CONVERTER", "decode", "make_converter"]
 
 T = TypeVar("T")
 
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
 
 def _wire_overrides(cls: type[Any]) -> dict[str, Any]:
     # Typed Any: mypy would match the **overrides against the factories' own keyword flags.
-    return {
-        field.name: override(rename=field.metadata["wire"])
-        for field in attrs.fields(cls)
-        if "wire" in field.metadata
-    }
+    overrides: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        wire = field.metadata.get("wire")
+        from_str = field.metadata.get("int_from_str", False)
+        if wire is not None or from_str:
+            overrides[field.name] = override(
+                rename=wire, struct_hook=_int_or_digits if from_str else None
+            )
+    return overrides
+
+
+def _structure_decimal(value: Any, _: Any) -> Decimal:
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return Decimal(value)
+    raise TypeError(f"expected a decimal number in a string, got {type(value).__name__} {value!r}")
+
+
+def _unstructure_decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _int_or_digits(value: Any, _: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise TypeError(
+        f"expected an integer or a string of digits, got {type(value).__name__} {value!r}"
+    )
+
+
+def _structure_unknown_event(value: Any, _: Any) -> UnknownEvent:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an event object, got {type(value).__name__}")
+    tag = value.get("e")
+    return UnknownEvent(event_type=tag if isinstance(tag, str) else None, raw=dict(value))
+
+
+def _literal_tag(cls: Any) -> tuple[str, str] | None:
+    """(wire name, value) of the one field of attrs class ``cls`` typed ``Literal["<str>"]``."""
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        return None
+    tags = [
+        (field.metadata.get("wire", field.name), get_args(field.type)[0])
+        for field in attrs.fields(attrs.resolve_types(cls))
+        if get_origin(field.type) is Literal
+        and len(get_args(field.type)) == 1
+        and isinstance(get_args(field.type)[0], str)
+    ]
+    return tags[0] if len(tags) == 1 else None
+
+
+def _tagged_union(tp: Any) -> tuple[str, Mapping[str, type[Any]], type[Any] | None] | None:
+    """(tag wire name, tag value -> member, fallback member) if ``tp`` is a tagged union."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return None
+    key: str | None = None
+    members: dict[str, type[Any]] = {}
+    untagged: list[type[Any]] = []
+    for member in get_args(tp):
+        tag = _literal_tag(member)
+        if tag is None:
+            untagged.append(member)
+        elif key not in (None, tag[0]) or tag[1] in members:
+            return None
+        else:
+            key, members[tag[1]] = tag[0], member
+    if key is None or len(members) < 2 or len(untagged) > 1:
+        return None
+    return key, members, (untagged[0] if untagged else None)
 
 
 def _strict(kind: type[T], accepts: tuple[type, ...]) -> Callable[[Any, Any], T]:
@@ -78,9 +164,9 @@ def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
 
 def _optional_of(tp: Any) -> Any:
     """``X`` for ``X | None`` (or ``Optional[X]``), else ``None``."""
-    if typing.get_origin(tp) not in (typing.Union, types.UnionType):
+    if get_origin(tp) not in (Union, types.UnionType):
         return None
-    args = typing.get_args(tp)
+    args = get_args(tp)
     if len(args) != 2 or type(None) not in args:
         return None
     return args[0] if args[1] is type(None) else args[1]
@@ -93,6 +179,10 @@ def make_converter() -> Converter:
     converter.register_structure_hook(int, _strict(int, (int,)))
     converter.register_structure_hook(bool, _strict(bool, (bool,)))
     converter.register_structure_hook(float, _strict(float, (int, float)))
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_unstructure_hook(Decimal, _unstructure_decimal)
+    converter.register_structure_hook(UnknownEvent, _structure_unknown_event)
+    converter.register_unstructure_hook(UnknownEvent, lambda event: dict(event.raw))
 
     def structure_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
         return make_dict_structure_fn(cls, converter, **_wire_overrides(cls))
@@ -111,12 +201,33 @@ def make_converter() -> Converter:
 
         return structure
 
+    def tagged_union_factory(union: Any) -> Callable[[Any, Any], Any]:
+        spec = _tagged_union(union)
+        assert spec is not None  # the predicate said so
+        key, members, fallback = spec
+        hooks = {tag: (converter.get_structure_hook(cls), cls) for tag, cls in members.items()}
+        default = None if fallback is None else (converter.get_structure_hook(fallback), fallback)
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {type(value).__name__}")
+            tag = value.get(key)
+            hook = hooks.get(tag, default) if isinstance(tag, str) else default
+            if hook is None:
+                raise ValueError(f"unknown {key} {tag!r}; expected one of {sorted(hooks)}")
+            return hook[0](value, hook[1])
+
+        return structure
+
     converter.register_structure_hook_factory(attrs.has, structure_factory)
     converter.register_structure_hook_factory(_is_enum, _enum_hook)
     converter.register_structure_hook_factory(
         lambda tp: _optional_of(tp) is not None, optional_factory
     )
     converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    converter.register_structure_hook_factory(
+        lambda tp: _tagged_union(tp) is not None, tagged_union_factory
+    )
     return converter
 
 

@@ -29,6 +29,10 @@ describe; the choices made where nothing is documented are marked
 
 Time comes from an injectable clock (``clock=FakeClock()``), so tests make keys
 expire without sleeping.
+
+The user data streams of the listenKeys (``/ws/<listenKey>``,
+``/private/ws/<listenKey>``, ``/private/ws?listenKey=``) are served on the same
+port by :attr:`Emulator.streams` (see :mod:`._streams`).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from .._loop_thread import LoopThread
 from ..errors import redact
 from ._clock import wall_clock_ms
 from ._faults import Faults
+from ._streams import UserStreams
 
 __all__ = ["Emulator"]
 
@@ -172,6 +177,8 @@ class Emulator:
         self._hold = False
         self._held: list[tuple[ServerConnection, str]] = []
         self._held_changed = asyncio.Event()
+        self.streams = UserStreams(self)
+        """The user data streams: ``await emulator.streams.push(api_key, event)``."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -277,6 +284,8 @@ class Emulator:
     # -- the server ------------------------------------------------------------------------
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if self.streams.handles(request.path):
+            return self.streams.process_request(connection, request)
         parts = urlsplit(request.path)
         if parts.path != "/ws-fapi/v1":
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found.\n")
@@ -286,6 +295,8 @@ class Emulator:
         return None
 
     async def _serve(self, ws: ServerConnection) -> None:
+        if ws.request is not None and self.streams.handles(ws.request.path):
+            return await self.streams.serve(ws)
         query = parse_qs(urlsplit(ws.request.path if ws.request else "").query)
         session = _Session(
             return_rate_limits=query.get("returnRateLimits", ["true"])[-1] == "true",

@@ -1,0 +1,563 @@
+"""The user data stream as typed events that never silently stop.
+
+:class:`UserDataEvents` (``client.user_data_events()``) owns everything a
+consumer of the stream needs:
+
+- a keepalive service for the API key's listenKey (:class:`~._keepalive.Keepalive`);
+- one WebSocket to the stream URL with the current listenKey
+  (``wss://fstream.binance.com/private/ws/<listenKey>``);
+- a new connection, with the current key, whenever the stream would
+  otherwise stall: the keepalive service recreated the key, the stream sent
+  ``listenKeyExpired`` (a new key is started at once), the socket closed, a
+  handshake was refused, or nothing (no frame, no ping) arrived for
+  ``idle_timeout`` seconds. Failed attempts are retried with backoff, for
+  as long as the stream is open: it never gives up;
+- one :class:`StreamGap` per interruption, delivered in order once the stream
+  is live again, so that the consumer knows exactly when to resync its state
+  from REST. Events that arrive are never dropped.
+
+:func:`decode_event` is the frame -> event step on its own (no I/O).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+import attrs
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event
+
+from ._event_models import ListenKeyExpiredEvent
+from ._events import UnknownEvent, UserDataEvent
+from ._keepalive import KeepaliveEvent, ListenKeyRecreated, ListenKeyStopped, _is_transient
+from ._logging import logger, websockets_logger
+from ._supervisor import Backoff
+from .errors import BinanceWsError, ConnectionClosedError, ProtocolError, redact
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient
+
+__all__ = [
+    "STREAM_URL",
+    "TESTNET_STREAM_URL",
+    "GapReason",
+    "StreamGap",
+    "StreamItem",
+    "UserDataEvents",
+    "decode_event",
+    "stream_url_for",
+]
+
+STREAM_URL = "wss://fstream.binance.com/private/ws"
+"""Production user data stream base; the listenKey is appended as ``/<listenKey>``."""
+TESTNET_STREAM_URL = "wss://fstream.binancefuture.com/ws"
+"""Testnet user data stream base (the testnet's ``/private`` route is not documented)."""
+
+_STREAM_BY_API_HOST = {
+    "ws-fapi.binance.com": STREAM_URL,
+    "testnet.binancefuture.com": TESTNET_STREAM_URL,
+}
+# Frames that show the server is alive: data and pings (not pongs to our own pings).
+_SIGNS_OF_LIFE = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PING})
+
+
+def stream_url_for(api_url: str) -> str:
+    """The user data stream base that goes with a WebSocket API URL.
+
+    Production and testnet map to :data:`STREAM_URL` and
+    :data:`TESTNET_STREAM_URL`; any other URL (an emulator, a proxy) to
+    ``/private/ws`` on the same host and port.
+    """
+    parts = urlsplit(api_url)
+    known = _STREAM_BY_API_HOST.get(parts.hostname or "")
+    return known or urlunsplit((parts.scheme, parts.netloc, "/private/ws", "", ""))
+
+
+def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
+    """Decode one user data stream frame (or its parsed JSON) into a typed event.
+
+    Never raises for a JSON object: an event type the SDK has no model for
+    becomes an :class:`UnknownEvent`, and so does a known type whose payload
+    does not match its model (with ``error`` saying why). A combined-stream
+    wrapper (``{"stream": …, "data": {…}}``) is unwrapped.
+
+    Raises:
+        ProtocolError: the frame is not a JSON object.
+    """
+    if isinstance(frame, (str, bytes)):
+        try:
+            frame = json.loads(frame)
+        except (ValueError, RecursionError) as exc:
+            raise ProtocolError(f"user data stream frame is not JSON: {exc}") from None
+    if isinstance(frame, Mapping) and "stream" in frame and isinstance(frame.get("data"), dict):
+        frame = frame["data"]
+    if not isinstance(frame, Mapping):
+        raise ProtocolError(f"user data stream frame is not a JSON object: {frame!r:.100}")
+    raw = dict(frame)
+    from ._converter import CONVERTER  # loaded on first use: see the package's import cost
+
+    try:
+        event: UserDataEvent = CONVERTER.structure(raw, UserDataEvent)  # type: ignore[arg-type]
+    except Exception as exc:  # whatever cattrs raises: the payload does not match its model
+        tag = raw.get("e")
+        return UnknownEvent(
+            event_type=tag if isinstance(tag, str) else None,
+            raw=raw,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    return event
+
+
+class GapReason(enum.Enum):
+    """Why the stream was interrupted."""
+
+    KEY_RECREATED = "key_recreated"
+    """The keepalive service had to start a new listenKey (the old one was gone)."""
+    KEY_EXPIRED = "key_expired"
+    """The stream sent ``listenKeyExpired``; a new key was started."""
+    DISCONNECTED = "disconnected"
+    """The socket closed (or a new one could not be opened at first)."""
+    IDLE = "idle"
+    """No frame and no ping arrived for ``idle_timeout`` seconds."""
+
+
+@attrs.frozen(kw_only=True)
+class StreamGap:
+    """The stream was interrupted and is live again: events in between may be missing.
+
+    Delivered once per interruption, after the new connection is open, and
+    before any event it carries: reload the state you keep (orders,
+    positions, balances) from REST when you get one. Several causes during
+    one outage make one gap, with the first cause as ``reason``.
+    """
+
+    reason: GapReason
+    detail: str
+    """What happened, for logs."""
+    began_at: float
+    """When the stream stopped being live (clock seconds; for ``IDLE``, its last frame)."""
+    resumed_at: float
+    """When the new connection opened (clock seconds)."""
+    old_listen_key: str
+    listen_key: str
+    """The key the stream is connected with now (``old_listen_key`` unless it changed)."""
+
+
+StreamItem: TypeAlias = UserDataEvent | StreamGap
+"""What iterating a :class:`UserDataEvents` gives: events, and gaps between them."""
+
+
+class _StreamSocket(ClientConnection):
+    """A websockets client connection that calls ``on_receive`` for every data frame and ping."""
+
+    on_receive: Callable[[], None] | None = None
+
+    def process_event(self, event: Event) -> None:
+        super().process_event(event)
+        if isinstance(event, Frame) and event.opcode in _SIGNS_OF_LIFE and self.on_receive:
+            self.on_receive()
+
+
+class _Refused(Exception):
+    """The server refused the handshake with a 4xx status: the listenKey may be invalid."""
+
+
+@attrs.define(eq=False)
+class _Connection:
+    ws: _StreamSocket
+    listen_key: str
+    last_received_at: float
+    verdict: tuple[GapReason, str] | None = None
+    """Why the stream is closing this connection, if it decided to."""
+
+
+@attrs.define
+class _Interruption:
+    reason: GapReason
+    detail: str
+    began_at: float
+    old_listen_key: str
+
+
+@attrs.frozen
+class _End:
+    error: BaseException | None
+
+
+class UserDataEvents:
+    """Typed events from an API key's user data stream, across every reconnection.
+
+    Create it with :meth:`AsyncClient.user_data_events
+    <binance_usdm_ws.AsyncClient.user_data_events>` and use it as::
+
+        async with client.user_data_events() as stream:
+            snapshot = load_state_from_rest()
+            async for item in stream:
+                if isinstance(item, StreamGap):
+                    snapshot = load_state_from_rest()  # events may be missing
+                else:
+                    apply(snapshot, item)              # a typed event
+
+    Entering starts the keepalive service and opens the stream, so events
+    are buffered from then on (load your snapshot after entering, not
+    before). Iteration yields :data:`UserDataEvent` s in the order the server
+    sent them (``listenKeyExpired`` included) and a :class:`StreamGap` after
+    every interruption. Iterating without ``async with`` starts the stream
+    too, but only ``async with`` (or :meth:`aclose`) stops it.
+
+    Events are buffered without limit until read: none is ever dropped.
+
+    Args:
+        client: the client whose connection starts and renews the key.
+        api_key: the API key whose stream to read.
+        stream_url: the stream base, to which ``/<listenKey>`` is appended
+            (default: :func:`stream_url_for` the client's URL).
+        idle_timeout: seconds without a frame or a ping after which the
+            connection counts as dead and is replaced (the server pings every
+            3 minutes); ``None`` disables the check.
+        open_timeout: seconds to wait for a stream connection to open.
+        backoff: delays between failed connection attempts (default 0.5 s
+            doubling to 30 s, with jitter).
+        keepalive_options: options of the :class:`~binance_usdm_ws.Keepalive`
+            service (``interval``, ``on_event``, …). ``keep_keys`` defaults
+            to True here: a listenKey is shared by everything reading the
+            account's stream, so leaving does not close it.
+
+    Raises:
+        ValueError: a bad option (at creation).
+    """
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        api_key: str,
+        *,
+        stream_url: str | None = None,
+        idle_timeout: float | None = 6 * 60.0,
+        open_timeout: float | None = 10.0,
+        backoff: Backoff | None = None,
+        **keepalive_options: Any,
+    ) -> None:
+        if idle_timeout is not None and idle_timeout <= 0:
+            raise ValueError("idle_timeout must be positive (or None)")
+        base = stream_url or stream_url_for(client.url)
+        parts = urlsplit(base)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+            raise ValueError(f"stream_url must be a ws:// or wss:// URL, not {base!r}")
+        self._client = client
+        self._api_key = api_key
+        self._base = base.rstrip("/")
+        self._clock = client.clock
+        self._idle_timeout = idle_timeout
+        self._open_timeout = open_timeout
+        self._backoff = backoff or Backoff()
+        self._user_on_event: Callable[[KeepaliveEvent], object] | None = keepalive_options.pop(
+            "on_event", None
+        )
+        keepalive_options.setdefault("keep_keys", True)
+        self._keepalive = client.keepalive(
+            api_key, on_event=self._on_keepalive, **keepalive_options
+        )
+        self._listen_key: str | None = None
+        self._stale_key = False
+        self._key_changed = asyncio.Event()
+        self._items: asyncio.Queue[StreamItem | _End] = asyncio.Queue()
+        self._end: _End | None = None
+        self._connection: _Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+        self.gaps = 0
+        """How many interruptions the stream has reported."""
+
+    def __repr__(self) -> str:
+        state = "live" if self.connected else "ended" if self._end else "connecting"
+        return f"{type(self).__name__}(api_key={redact(self._api_key)!r}, {state})"
+
+    @property
+    def listen_key(self) -> str | None:
+        """The listenKey the stream uses (or will use for its next connection)."""
+        return self._listen_key
+
+    @property
+    def connected(self) -> bool:
+        """True while a stream connection is open."""
+        return self._connection is not None and self._connection.verdict is None
+
+    @property
+    def last_received_at(self) -> float | None:
+        """When (clock seconds) the current connection last received a frame or a ping.
+
+        ``None`` between connections. The idle watchdog reads it.
+        """
+        return self._connection.last_received_at if self._connection is not None else None
+
+    async def start(self) -> UserDataEvents:
+        """Start the keepalive service and open the stream (no-op if started); return self.
+
+        Raises:
+            BinanceWsError: the listenKey could not be started (e.g.
+                ``InvalidApiKeyError``), or the first stream connection
+                could not be opened (``ConnectionClosedError``).
+        """
+        if self._started:
+            return self
+        self._started = True
+        try:
+            await self._keepalive.__aenter__()
+            self._listen_key = self._keepalive.listen_key
+            self._connection = await self._connect()
+        except BaseException:
+            await self._keepalive.stop()
+            self._finish(None)
+            raise
+        logger.info("user data stream of %s connected", redact(self._api_key))
+        self._task = asyncio.get_running_loop().create_task(
+            self._pump(), name="binance_usdm_ws user data stream"
+        )
+        return self
+
+    async def aclose(self) -> None:
+        """Stop: close the stream and the keepalive service. Iteration then ends.
+
+        Items not yet read are discarded.
+        """
+        self._finish(None)
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.ws.close()
+        await self._keepalive.stop()
+
+    async def __aenter__(self) -> UserDataEvents:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> UserDataEvents:
+        return self
+
+    async def __anext__(self) -> StreamItem:
+        """The next event or gap.
+
+        Raises:
+            StopAsyncIteration: the stream was closed.
+            BinanceWsError: the stream ended on a fatal error (e.g. the API
+                key was revoked), after every item received before it.
+        """
+        if not self._started:
+            await self.start()
+        item = await self._items.get()
+        if isinstance(item, _End):
+            self._items.put_nowait(item)  # every later call ends the same way
+            if item.error is not None:
+                raise item.error
+            raise StopAsyncIteration
+        return item
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _finish(self, error: BaseException | None) -> None:
+        """End the iteration: after the items received so far on an error, at once on close."""
+        if self._end is not None:
+            return
+        self._end = _End(error)
+        if error is None:  # closed by the consumer: what is left is not wanted
+            while not self._items.empty():
+                self._items.get_nowait()
+        self._items.put_nowait(self._end)
+        self._key_changed.set()  # wakes the watchdog, which closes the socket
+
+    def _on_keepalive(self, event: KeepaliveEvent) -> None:
+        if isinstance(event, ListenKeyRecreated) and event.listen_key != self._listen_key:
+            self._listen_key, self._stale_key = event.listen_key, False
+            self._key_changed.set()
+        elif (
+            isinstance(event, ListenKeyStopped)
+            and event.error is not None
+            and self._task is not None
+        ):
+            logger.error("user data stream of %s ends: %s", redact(self._api_key), event.error)
+            self._finish(event.error)
+        if self._user_on_event is not None:
+            self._user_on_event(event)
+
+    async def _open(self, listen_key: str) -> _Connection:
+        url = f"{self._base}/{listen_key}"
+        try:
+            ws = await connect(
+                url,
+                open_timeout=self._open_timeout,
+                compression=None,
+                proxy=None,
+                logger=websockets_logger,
+                create_connection=_StreamSocket,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            if 400 <= status < 500 and status not in (418, 429):  # not a rate limit
+                raise _Refused(f"the stream refused the listenKey (HTTP {status})") from exc
+            raise ConnectionClosedError(f"cannot open the user data stream: {exc}") from exc
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+            raise ConnectionClosedError(
+                f"cannot open the user data stream: {type(exc).__name__}: {exc}"
+            ) from exc
+        assert isinstance(ws, _StreamSocket)
+        connection = _Connection(ws, listen_key, self._clock.time())
+
+        def alive() -> None:
+            connection.last_received_at = self._clock.time()
+
+        ws.on_receive = alive
+        logger.debug("user data stream opened on %s", self._base)
+        return connection
+
+    async def _fetch_key(self) -> None:
+        """Start (or get) the API key's listenKey with ``userDataStream.start``."""
+        reply = await self._client.user_data_stream.start(api_key=self._api_key)
+        self._listen_key, self._stale_key = reply.result.listen_key, False
+
+    async def _connect(self) -> _Connection:
+        """Open a connection with the current key; after a refusal, get the key and retry once."""
+        if self._stale_key or self._listen_key is None:
+            await self._fetch_key()
+        assert self._listen_key is not None
+        try:
+            return await self._open(self._listen_key)
+        except _Refused:
+            await self._fetch_key()
+            try:
+                return await self._open(self._listen_key)
+            except _Refused as exc:
+                self._stale_key = True
+                raise ConnectionClosedError(str(exc)) from None
+
+    async def _pump(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            raise
+        except BinanceWsError as exc:  # fatal: e.g. the API key was revoked
+            logger.error("user data stream of %s ends: %s", redact(self._api_key), exc)
+            self._finish(exc)
+        except Exception as exc:  # a bug: surface it to the consumer, never die silently
+            logger.exception("the user data stream failed")
+            self._finish(exc)
+
+    async def _run(self) -> None:
+        failures = 0
+        interruption: _Interruption | None = None
+        while self._end is None:
+            if self._connection is None:
+                try:
+                    self._connection = await self._connect()
+                except BinanceWsError as exc:
+                    if not _is_transient(exc):
+                        raise
+                    delay = self._backoff.delay(failures)
+                    failures += 1
+                    logger.warning("user data stream: reconnecting in %.1f s: %s", delay, exc)
+                    await self._clock.sleep(delay)
+                    continue
+                failures = 0
+                if interruption is not None:
+                    self._report(interruption)
+                    interruption = None
+            connection = self._connection
+            reason, detail = await self._read(connection)
+            self._connection = None
+            await connection.ws.close()
+            if self._end is None:
+                idle = reason is GapReason.IDLE
+                began = connection.last_received_at if idle else self._clock.time()
+                interruption = _Interruption(reason, detail, began, connection.listen_key)
+                logger.warning("user data stream interrupted (%s): %s", reason.value, detail)
+
+    def _report(self, interruption: _Interruption) -> None:
+        assert self._listen_key is not None
+        self.gaps += 1
+        now = self._clock.time()
+        logger.info(
+            "user data stream resumed after %.1f s (%s)",
+            now - interruption.began_at,
+            interruption.reason.value,
+        )
+        self._items.put_nowait(
+            StreamGap(
+                reason=interruption.reason,
+                detail=interruption.detail,
+                began_at=interruption.began_at,
+                resumed_at=now,
+                old_listen_key=interruption.old_listen_key,
+                listen_key=self._listen_key,
+            )
+        )
+
+    async def _read(self, connection: _Connection) -> tuple[GapReason, str]:
+        """Queue the connection's events until it must be replaced; say why."""
+        watchdog = asyncio.ensure_future(self._watch(connection))
+        try:
+            async for frame in connection.ws:
+                try:
+                    event = decode_event(frame)
+                except ProtocolError as exc:
+                    logger.warning("user data stream: skipped a frame: %s", exc)
+                    continue
+                if isinstance(event, UnknownEvent) and event.error is not None:
+                    logger.warning(
+                        "user data stream: %s did not decode: %s", event.event_type, event.error
+                    )
+                self._items.put_nowait(event)
+                if isinstance(event, ListenKeyExpiredEvent) and event.listen_key in (
+                    None,
+                    connection.listen_key,
+                ):
+                    self._stale_key = True
+                    connection.verdict = (GapReason.KEY_EXPIRED, "the stream sent listenKeyExpired")
+                    break
+        except ConnectionClosed:
+            pass
+        finally:
+            watchdog.cancel()
+        if connection.verdict is None:
+            close = connection.ws.close_exc
+            connection.verdict = (GapReason.DISCONNECTED, f"the socket closed ({close})")
+        return connection.verdict
+
+    async def _watch(self, connection: _Connection) -> None:
+        """Close the connection when the key changes or it goes idle (recording why)."""
+        clock, timeout = self._clock, self._idle_timeout
+        while self._end is None:
+            self._key_changed.clear()
+            if self._listen_key != connection.listen_key:
+                connection.verdict = (GapReason.KEY_RECREATED, "the listenKey was recreated")
+                break
+            waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._key_changed.wait())}
+            if timeout is not None:
+                remaining = connection.last_received_at + timeout - clock.time()
+                if remaining <= 0:
+                    connection.verdict = (
+                        GapReason.IDLE,
+                        f"no frame and no ping for {timeout:g} s",
+                    )
+                    break
+                waits.add(asyncio.ensure_future(clock.sleep(remaining, background=True)))
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+        await connection.ws.close()
