@@ -197,7 +197,8 @@ def _annotation(schema: Mapping[str, Any], where: str) -> tuple[str, str]:
         return "Literal[" + ", ".join(json.dumps(v) for v in values) + "]", "{}"
     if kind == "string":
         if schema.get("format") == "decimal":
-            return "Decimal | str", "str({})"
+            # format(..., "f"): str(Decimal("1E-7")) would send exponent form.
+            return "Decimal | str", 'format({0}, "f") if isinstance({0}, Decimal) else {0}'
         return "str", "{}"
     if kind == "integer":
         return "int", "{}"

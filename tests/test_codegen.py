@@ -55,7 +55,9 @@ def test_every_method_is_rendered() -> None:
     ):
         assert signature in methods
     assert 'side: Literal["BUY", "SELL"],' in methods
-    assert 'params["price"] = str(price)' in methods
+    assert (
+        'params["price"] = format(price, "f") if isinstance(price, Decimal) else price' in methods
+    )
     assert "ParamError" not in methods
     assert "InvalidSymbol" not in methods
     assert "BadRequestError: (400, -1121) the symbol is unknown." in methods

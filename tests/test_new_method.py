@@ -76,12 +76,12 @@ async def test_parameters_reach_the_wire(bus_alt: ModuleType) -> None:
         async with bus_alt.AsyncClient(api_key="fixtureKey", url=emulator.url) as client:
             with pytest.raises(bus_alt.BadRequestError, match="Unknown method"):
                 await client.fixture.everything_v2(
-                    symbol="BTCUSDT", side="SELL", price=Decimal("1.50"), reduce_only=False
+                    symbol="BTCUSDT", side="SELL", price=Decimal("0.00000010"), reduce_only=False
                 )
     assert emulator.requests[-1]["params"] == {
         "symbol": "BTCUSDT",
         "side": "SELL",
-        "price": "1.50",
+        "price": "0.00000010",  # never exponent form (str() would give 1.0E-7)
         "reduceOnly": False,
         "apiKey": "fixtureKey",
     }

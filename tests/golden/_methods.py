@@ -131,7 +131,7 @@ class AsyncFixture:
             "symbol": symbol,
         }
         if price is not None:
-            params["price"] = str(price)
+            params["price"] = format(price, "f") if isinstance(price, Decimal) else price
         if ratio is not None:
             params["ratio"] = ratio
         if recv_window is not None:
@@ -393,7 +393,7 @@ class Fixture:
             "symbol": symbol,
         }
         if price is not None:
-            params["price"] = str(price)
+            params["price"] = format(price, "f") if isinstance(price, Decimal) else price
         if ratio is not None:
             params["ratio"] = ratio
         if recv_window is not None:
