@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test regen bench clean
+.PHONY: demo test regen bench reliability clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,18 @@ demo: $(VENV)/.installed
 ## test: codegen --check, ruff, mypy --strict, pytest
 test: $(VENV)/.installed-test
 	$(PY) -m codegen --check
-	$(PY) -m ruff check --quiet src codegen tests examples
-	$(PY) -m ruff format --check --quiet src codegen tests examples
+	$(PY) -m ruff check --quiet src codegen tests examples bench scripts
+	$(PY) -m ruff format --check --quiet src codegen tests examples bench scripts
 	$(PY) -m mypy
 	$(PY) -m pytest
 
 ## bench: the benchmarks in bench/ (not part of test); results in bench/results/, summary in bench/RESULTS.md
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+## reliability: every emulator fault against the client, plus fuzzing; writes docs/reliability.md
+reliability: $(VENV)/.installed
+	$(PY) scripts/reliability.py
 
 ## regen: import the docs pages PAGES="a.md b.md" (if given) into schema/, then regenerate src/
 regen: $(VENV)/.installed-test
