@@ -21,20 +21,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-import binance_usdm_ws as sdk
-from binance_usdm_ws import (
+from binance_usdm_ws import ProtocolError
+from binance_usdm_ws._converter import CONVERTER
+from binance_usdm_ws.events import (
     AccountConfigUpdateEvent,
     AccountUpdateEvent,
     KnownEvent,
     ListenKeyExpiredEvent,
     OrderTradeUpdateEvent,
-    ProtocolError,
     UnknownEvent,
     UserDataEvent,
     decode_event,
     ms_to_datetime,
 )
-from binance_usdm_ws._converter import CONVERTER
 from codegen import generate
 from codegen.model import SchemaError, load_api
 from codegen.render import render_models
@@ -288,8 +287,10 @@ def test_any_other_type_is_an_unknown_event(tag: str, rest: dict[str, Any]) -> N
 
 
 def test_events_are_exported() -> None:
+    from binance_usdm_ws import events
+
     for cls in typing.get_args(KnownEvent):
-        assert getattr(sdk, cls.__name__) is cls
+        assert getattr(events, cls.__name__) is cls
 
 
 # -- codegen: the event files and x-python-name are checked -----------------------------------

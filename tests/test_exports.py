@@ -72,21 +72,26 @@ def test_top_level_exports() -> None:
         "UserDataEvent",
         "UserDataEvents",
         "decode_event",
+        "events",
         "ms_to_datetime",
         "stream_url_for",
     }
-    assert set(binance_usdm_ws.__all__) == expected | set(_models.__all__) | set(
-        _event_models.__all__
-    )
-    for name in (
-        "RateLimit",
-        "UserDataStreamPingResponse",
-        "UserDataStreamStopResult",
-        "KnownEvent",
-        "OrderTradeUpdateEvent",
-        "ListenKeyExpiredEvent",
-    ):
+    assert set(binance_usdm_ws.__all__) == expected | set(_models.__all__)
+    for name in ("RateLimit", "UserDataStreamPingResponse", "UserDataStreamStopResult"):
         assert name in binance_usdm_ws.__all__
+
+
+def test_event_exports() -> None:
+    from binance_usdm_ws import events
+
+    assert set(events.__all__) == set(_event_models.__all__) | {
+        "UnknownEvent",
+        "UserDataEvent",
+        "decode_event",
+        "ms_to_datetime",
+    }
+    for name in ("KnownEvent", "OrderTradeUpdateEvent", "ListenKeyExpiredEvent"):
+        assert name in events.__all__
 
 
 def test_testing_exports() -> None:
@@ -102,11 +107,15 @@ def test_testing_exports() -> None:
 
 
 def test_importing_the_package_leaves_out_what_a_connection_loads_later() -> None:
-    # cattrs (the converter) loads with the first connection; the emulator only on demand.
+    # cattrs (the converter) loads with the first connection; the emulator and the user
+    # data stream (with its event models) on demand.
     code = (
         "import sys, binance_usdm_ws; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'cattrs', 'jsonschema'}), "
-        "'binance_usdm_ws.testing' in sys.modules)"
+        "'binance_usdm_ws.testing' in sys.modules, "
+        "'binance_usdm_ws._event_models' in sys.modules); "
+        "binance_usdm_ws.StreamGap; "
+        "print('binance_usdm_ws._event_models' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[]", "False"]
+    assert out.stdout.split() == ["[]", "False", "False", "True"]

@@ -25,9 +25,7 @@ from binance_usdm_ws import (
     GapReason,
     InvalidApiKeyError,
     KeepaliveEvent,
-    ListenKeyExpiredEvent,
     ListenKeyRecreated,
-    StrategyUpdateEvent,
     StreamGap,
     StreamItem,
     UnknownEvent,
@@ -35,6 +33,7 @@ from binance_usdm_ws import (
     decode_event,
     stream_url_for,
 )
+from binance_usdm_ws.events import ListenKeyExpiredEvent, StrategyUpdateEvent
 from binance_usdm_ws.testing import Emulator, FakeClock
 
 from .conftest import KEY_1

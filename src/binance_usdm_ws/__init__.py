@@ -8,19 +8,20 @@
         reply = await client.user_data_stream.start()
         print(reply.result.listen_key, reply.rate_limits)
 
-Models and methods are generated from the JSON Schema in ``schema/``;
+Models and methods are generated from the JSON Schema in ``schema/``; the user
+data stream's event models are in :mod:`binance_usdm_ws.events`;
 exceptions are in :mod:`binance_usdm_ws.errors`; an emulator of the API for
 offline tests is in :mod:`binance_usdm_ws.testing`.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from . import errors
 from ._client import PROD_URL, TESTNET_URL, AsyncClient
 from ._clock import Clock, SystemClock
-from ._event_models import *  # noqa: F403  (the generated event models)
-from ._event_models import __all__ as _event_models_all
-from ._events import UnknownEvent, UserDataEvent, ms_to_datetime
 from ._hooks import MethodInfo
 from ._keepalive import (
     LISTEN_KEY_VALIDITY,
@@ -38,16 +39,6 @@ from ._models import *  # noqa: F403  (the generated models; see _models.__all__
 from ._models import __all__ as _models_all
 from ._supervisor import Backoff
 from ._sync_client import Client
-from ._user_stream import (
-    STREAM_URL,
-    TESTNET_STREAM_URL,
-    GapReason,
-    StreamGap,
-    StreamItem,
-    UserDataEvents,
-    decode_event,
-    stream_url_for,
-)
 from .errors import (
     ApiError,
     BadRequestError,
@@ -113,7 +104,48 @@ __all__ += [
     "UserDataEvent",
     "UserDataEvents",
     "decode_event",
+    "events",
     "ms_to_datetime",
     "stream_url_for",
 ]
-__all__ += _event_models_all
+
+# The user data stream and its ~40 event models load on first use: most
+# programs that import the package never read the stream.
+_LAZY = {
+    "STREAM_URL": "_user_stream",
+    "TESTNET_STREAM_URL": "_user_stream",
+    "GapReason": "_user_stream",
+    "StreamGap": "_user_stream",
+    "StreamItem": "_user_stream",
+    "UserDataEvents": "_user_stream",
+    "decode_event": "_user_stream",
+    "stream_url_for": "_user_stream",
+    "UnknownEvent": "_events",
+    "UserDataEvent": "_events",
+    "ms_to_datetime": "_events",
+    "events": "events",
+}
+
+if TYPE_CHECKING:
+    from . import events
+    from ._events import UnknownEvent, UserDataEvent, ms_to_datetime
+    from ._user_stream import (
+        STREAM_URL,
+        TESTNET_STREAM_URL,
+        GapReason,
+        StreamGap,
+        StreamItem,
+        UserDataEvents,
+        decode_event,
+        stream_url_for,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if module_name == name else getattr(module, name)
+    globals()[name] = value
+    return value

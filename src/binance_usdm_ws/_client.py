@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import ipaddress
 import ssl as _ssl
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from ._clock import Clock, SystemClock
@@ -16,7 +17,6 @@ from ._logging import logger
 from ._methods import METHODS, AsyncApi
 from ._pacing import Pacer, RateLimitMode
 from ._supervisor import Backoff, Supervisor
-from ._user_stream import UserDataEvents
 from .errors import (
     ApiError,
     BinanceWsError,
@@ -25,6 +25,9 @@ from .errors import (
     ServerError,
     redact,
 )
+
+if TYPE_CHECKING:
+    from ._user_stream import UserDataEvents
 
 __all__ = ["PROD_URL", "TESTNET_URL", "AsyncClient"]
 
@@ -176,7 +179,9 @@ class AsyncClient(AsyncApi):
         if max_pending < 1:
             raise ValueError("max_pending must be at least 1")
         self._max_pending = max_pending
-        self._slots = asyncio.Semaphore(max_pending)
+        self._in_flight = 0
+        self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._policies: dict[str, tuple[int, int]] = {}  # method -> (weight, retries)
 
     def __repr__(self) -> str:
         key = redact(self._api_key) if self._api_key else None
@@ -267,6 +272,8 @@ class AsyncClient(AsyncApi):
             raise ValueError(
                 "user_data_events needs an API key: pass api_key= to AsyncClient or here"
             )
+        from ._user_stream import UserDataEvents  # loads the event models on first use
+
         return UserDataEvents(self, key, **options)
 
     async def __aenter__(self) -> AsyncClient:
@@ -297,13 +304,75 @@ class AsyncClient(AsyncApi):
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
             timeout = self._timeout
-        info = METHODS.get(method)
-        weight = info.weight if info is not None and isinstance(info.weight, int) else 1
-        retries = self._retries if info is not None and info.idempotent else 0
+        policy = self._policies.get(method)
+        if policy is None:
+            info = METHODS.get(method)
+            weight = info.weight if info is not None and isinstance(info.weight, int) else 1
+            policy = self._policies[method] = (
+                weight,
+                self._retries if info is not None and info.idempotent else 0,
+            )
+        weight, retries = policy
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+        # The common case, kept short: an open connection, a free slot, weight to spare.
+        connection = self._supervisor.current
+        pacer = self._pacer
+        if connection is None or self._in_flight >= self._max_pending or not pacer.take(weight):
+            return await self._request_with_retries(
+                method, params, response_type, weight, retries, deadline, 0, None
+            )
+        self._in_flight += 1
+        try:
+            reply = await connection.request(method, params, response_type, timeout)
+        except ApiError as error:
+            pacer.observe_error(error)
+            if not isinstance(error, ServerError) or not retries:
+                raise
+            failure: BinanceWsError = error
+        except ConnectionClosedError as error:
+            if error.sent and not retries:
+                raise
+            failure = error
+        else:
+            pacer.observe(reply.rate_limits)  # type: ignore[attr-defined]
+            return reply
+        finally:
+            self._release_slot()
+        return await self._request_with_retries(
+            method, params, response_type, weight, retries, deadline, 0, failure
+        )
+
+    async def _request_with_retries(
+        self,
+        method: str,
+        params: dict[str, Any],
+        response_type: type[R],
+        weight: int,
+        retries: int,
+        deadline: float | None,
+        attempt: int,
+        failure: BinanceWsError | None,
+    ) -> R:
+        """Pace, wait for a slot and a connection, send; retry an idempotent method.
+
+        ``failure`` is what ended the previous attempt (number ``attempt``),
+        if there was one. A request that was never sent is sent again at
+        once; one that may have been sent only if the method is idempotent.
+        """
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        attempt = 0
         while True:
+            if failure is not None:
+                if isinstance(failure, ConnectionClosedError) and not failure.sent:
+                    pass  # never left the client: sending it now is not a retry
+                else:
+                    delay = self._retry_backoff.delay(attempt)
+                    attempt += 1
+                    if deadline is not None and loop.time() + delay >= deadline:
+                        raise failure
+                    logger.info(
+                        "retrying %s (attempt %d) in %.2f s: %s", method, attempt, delay, failure
+                    )
+                    await self._clock.sleep(delay)
             remaining = None if deadline is None else max(0.0, deadline - loop.time())
             await self._pacer.acquire(weight, method, remaining)
             await self._take_slot(method, remaining)
@@ -313,36 +382,40 @@ class AsyncClient(AsyncApi):
                 self._pacer.observe_error(error)
                 if not isinstance(error, ServerError) or attempt >= retries:
                     raise
-                failure: BinanceWsError = error
+                failure = error
             except ConnectionClosedError as error:
-                if attempt >= retries:
+                # Not sent here means no connection came within the timeout: give up.
+                if not error.sent or attempt >= retries:
                     raise
                 failure = error
             else:
                 self._pacer.observe(getattr(reply, "rate_limits", None))
                 return reply
             finally:
-                self._slots.release()
-            # An idempotent method: sending it again is safe.
-            delay = self._retry_backoff.delay(attempt)
-            attempt += 1
-            if deadline is not None and loop.time() + delay >= deadline:
-                raise failure
-            logger.info("retrying %s (attempt %d) in %.2f s: %s", method, attempt, delay, failure)
-            await self._clock.sleep(delay)
+                self._release_slot()
 
     async def _take_slot(self, method: str, timeout: float | None) -> None:
-        """Wait for one of the ``max_pending`` slots, within ``timeout``."""
-        if not self._slots.locked():
-            await self._slots.acquire()  # does not suspend
-            return
-        try:
-            await asyncio.wait_for(self._slots.acquire(), timeout)
-        except asyncio.TimeoutError:
-            raise RequestTimeoutError(
-                f"{method} was not sent: {self._max_pending} calls were in flight "
-                f"for {timeout:.3g} s (max_pending)"
-            ) from None
+        """Take one of the ``max_pending`` slots, waiting for one within ``timeout``."""
+        while self._in_flight >= self._max_pending:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._slot_waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, timeout)
+            except asyncio.TimeoutError:
+                raise RequestTimeoutError(
+                    f"{method} was not sent: {self._max_pending} calls were in flight "
+                    f"for {timeout:.3g} s (max_pending)"
+                ) from None
+        self._in_flight += 1
+
+    def _release_slot(self) -> None:
+        self._in_flight -= 1
+        waiters = self._slot_waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     async def _send(
         self, method: str, params: dict[str, Any], response_type: type[R], timeout: float | None

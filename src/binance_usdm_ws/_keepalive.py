@@ -73,6 +73,8 @@ __all__ = [
 LISTEN_KEY_VALIDITY = 60 * 60.0
 """Seconds a listenKey stays valid after its last start or ping."""
 
+_COALESCE = 1.0  # seconds: renewals due this close together share one wake-up
+
 _WEIGHT = max(
     int(METHODS[name].weight)  # all three are documented with weight 1
     for name in ("userDataStream.start", "userDataStream.ping")
@@ -397,14 +399,15 @@ class KeepaliveFleet:
             next_due = self._next_due()
             if next_due is None:
                 return  # every key failed fatally
-            if next_due > now:
+            if next_due > now + _COALESCE:
                 await clock.sleep(next_due - now)
                 continue
             allowance = min(self._allowance(now), self._concurrency)
             if allowance < _WEIGHT:
                 await clock.sleep((math.floor(now / 60) + 1) * 60 - now)
                 continue
-            batch = self._pop_due(now, allowance // _WEIGHT)
+            # Keys due within _COALESCE go in this batch: a moment early, one wake-up less.
+            batch = self._pop_due(now + _COALESCE, allowance // _WEIGHT)
             await asyncio.gather(*(self._service(key) for key in batch))
             if self._unstarted == 0:
                 self._ready.set()

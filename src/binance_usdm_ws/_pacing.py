@@ -50,6 +50,18 @@ class Pacer:
         if window != self._window:
             self._window, self._used = window, 0
 
+    def take(self, weight: int) -> bool:
+        """Count ``weight`` if it fits in the window now (the fast path); False if not."""
+        if self.mode == "off":
+            return True
+        now = self._clock.time()
+        if math.floor(now / 60) != self._window:
+            self._roll(now)
+        if now >= self._blocked_until and self._used + weight <= self.limit:
+            self._used += weight
+            return True
+        return False
+
     async def acquire(self, weight: int, method: str, timeout: float | None) -> None:
         """Wait (or raise) until ``weight`` fits in the window, then count it.
 
@@ -57,15 +69,11 @@ class Pacer:
             ClientRateLimitedError: ``mode`` is ``"raise"``, or the wait would
                 outlast ``timeout``.
         """
-        if self.mode == "off":
-            return
-        while True:
+        while not self.take(weight):
             now = self._clock.time()
-            self._roll(now)
-            if now >= self._blocked_until and self._used + weight <= self.limit:
-                self._used += weight
-                return
-            resume = max(self._blocked_until, (self._window + 1) * 60.0)
+            resume = max(now, self._blocked_until)
+            if self._used + weight > self.limit:
+                resume = max(resume, (self._window + 1) * 60.0)
             wait = resume - now
             if self.mode == "raise" or (timeout is not None and wait > timeout):
                 raise ClientRateLimitedError(
