@@ -23,17 +23,6 @@ from . import errors
 from ._client import PROD_URL, TESTNET_URL, AsyncClient
 from ._clock import Clock, SystemClock
 from ._hooks import MethodInfo
-from ._keepalive import (
-    LISTEN_KEY_VALIDITY,
-    Keepalive,
-    KeepaliveEvent,
-    KeepaliveFleet,
-    ListenKeyRecreated,
-    ListenKeyRenewalFailed,
-    ListenKeyRenewed,
-    ListenKeyStarted,
-    ListenKeyStopped,
-)
 from ._methods import METHODS
 from ._models import *  # noqa: F403  (the generated models; see _models.__all__)
 from ._models import __all__ as _models_all
@@ -109,9 +98,18 @@ __all__ += [
     "stream_url_for",
 ]
 
-# The user data stream and its ~40 event models load on first use: most
-# programs that import the package never read the stream.
+# The keepalive service, the user data stream and its ~40 event models load on
+# first use: importing the package costs only what a call needs.
 _LAZY = {
+    "LISTEN_KEY_VALIDITY": "_keepalive",
+    "Keepalive": "_keepalive",
+    "KeepaliveEvent": "_keepalive",
+    "KeepaliveFleet": "_keepalive",
+    "ListenKeyRecreated": "_keepalive",
+    "ListenKeyRenewalFailed": "_keepalive",
+    "ListenKeyRenewed": "_keepalive",
+    "ListenKeyStarted": "_keepalive",
+    "ListenKeyStopped": "_keepalive",
     "STREAM_URL": "_user_stream",
     "TESTNET_STREAM_URL": "_user_stream",
     "GapReason": "_user_stream",
@@ -129,6 +127,17 @@ _LAZY = {
 if TYPE_CHECKING:
     from . import events
     from ._events import UnknownEvent, UserDataEvent, ms_to_datetime
+    from ._keepalive import (
+        LISTEN_KEY_VALIDITY,
+        Keepalive,
+        KeepaliveEvent,
+        KeepaliveFleet,
+        ListenKeyRecreated,
+        ListenKeyRenewalFailed,
+        ListenKeyRenewed,
+        ListenKeyStarted,
+        ListenKeyStopped,
+    )
     from ._user_stream import (
         STREAM_URL,
         TESTNET_STREAM_URL,

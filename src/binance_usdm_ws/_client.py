@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import ipaddress
 import ssl as _ssl
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,7 +11,6 @@ from urllib.parse import urlsplit
 
 from ._clock import Clock, SystemClock
 from ._hooks import Auth
-from ._keepalive import Keepalive, KeepaliveFleet
 from ._logging import logger
 from ._methods import METHODS, AsyncApi
 from ._pacing import Pacer, RateLimitMode
@@ -27,6 +25,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from ._keepalive import Keepalive, KeepaliveFleet
     from ._user_stream import UserDataEvents
 
 __all__ = ["PROD_URL", "TESTNET_URL", "AsyncClient"]
@@ -43,6 +42,8 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
+        import ipaddress  # only when a client is created with ws://
+
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
@@ -246,6 +247,8 @@ class AsyncClient(AsyncApi):
         key = api_key if api_key is not None else self._api_key
         if not key:
             raise ValueError("keepalive needs an API key: pass api_key= to AsyncClient or here")
+        from ._keepalive import Keepalive  # loaded on first use
+
         return Keepalive(self, key, **options)
 
     def keepalive_fleet(self, api_keys: Iterable[str], **options: Any) -> KeepaliveFleet:
@@ -254,6 +257,8 @@ class AsyncClient(AsyncApi):
         Pings are spread over the interval and paced from the rate limits
         the server reports; see :class:`~binance_usdm_ws.KeepaliveFleet`.
         """
+        from ._keepalive import KeepaliveFleet
+
         return KeepaliveFleet(self, api_keys, **options)
 
     def user_data_events(self, api_key: str | None = None, **options: Any) -> UserDataEvents:
