@@ -533,7 +533,7 @@ class UserDataEvents:
         finally:
             watchdog.cancel()
         if connection.verdict is None:
-            close = connection.ws.close_exc
+            close = connection.ws.protocol.close_exc
             connection.verdict = (GapReason.DISCONNECTED, f"the socket closed ({close})")
         return connection.verdict
 
