@@ -42,6 +42,7 @@ from ._logging import logger
 from ._methods import METHODS
 from ._models import RateLimit, RateLimitInterval, RateLimitType
 from ._supervisor import Backoff
+from ._tasks import cancel_and_wait
 from .errors import (
     ApiError,
     BinanceWsError,
@@ -307,13 +308,7 @@ class KeepaliveFleet:
     async def stop(self) -> None:
         """Stop renewing; close every key unless ``keep_keys``; report :class:`ListenKeyStopped`."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-        if task is not None:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         alive = [k for k in self._keys.values() if not k.done]
         for chunk in _chunks(alive, self._concurrency):
             await asyncio.gather(*(self._finish(k) for k in chunk))

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._clock import Clock
 from ._logging import logger
+from ._tasks import cancel_and_wait
 from ._transport import Connection
 from .errors import ConnectionClosedError
 
@@ -135,12 +136,7 @@ class Supervisor:
     async def close(self) -> None:
         """Stop re-dialling and close the connection."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         current, self._current = self._current, None
         self._ready.clear()
         if current is not None:

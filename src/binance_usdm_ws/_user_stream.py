@@ -39,6 +39,7 @@ from ._events import UnknownEvent, UserDataEvent
 from ._keepalive import KeepaliveEvent, ListenKeyRecreated, ListenKeyStopped, _is_transient
 from ._logging import logger, websockets_logger
 from ._supervisor import Backoff
+from ._tasks import cancel_and_wait
 from .errors import BinanceWsError, ConnectionClosedError, ProtocolError, redact
 
 if TYPE_CHECKING:
@@ -330,12 +331,7 @@ class UserDataEvents:
         """
         self._finish(None)
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(task)
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.ws.close()
