@@ -5,8 +5,8 @@ SDK: ``Protocol.prepare`` (request id, encode the request, register it) then
 structure the generated ``UserDataStreamPingResponse`` model with its
 ``RateLimit`` list). Baseline: ``json.dumps`` of the same request dict and
 ``json.loads`` of the same reply text. Both use the reply the reply server
-sends (:data:`bench.reply_server.REPLY_TAIL` after the echoed id); ids come
-from a counter in the baseline and from the SDK's own id factory in the SDK.
+sends (:func:`bench.reply_server.reply_to`); ids come from a counter in
+the baseline (as strings) and from the SDK's own id factory (integers) in the SDK.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from binance_usdm_ws import UserDataStreamPingResponse
 from binance_usdm_ws._protocol import Protocol
 
 from ._harness import Check, alternate, paired_ratio, print_table, write_result
-from .reply_server import REPLY_TAIL
+from .reply_server import reply_to
 from .roundtrip import API_KEY
 
 __all__ = ["main"]
@@ -41,7 +41,7 @@ def sdk_codec(n: int) -> Callable[[], float]:
         start = time.perf_counter()
         for _ in range(n):
             request_id, _text = prepare(method, params, response, None)
-            [_outcome] = receive('{"id":"' + request_id + '"' + REPLY_TAIL)
+            [_outcome] = receive(reply_to(request_id))
         return (time.perf_counter() - start) / n * 1e6
 
     return run
@@ -58,7 +58,7 @@ def json_codec(n: int) -> Callable[[], float]:
             _text = dumps(
                 {"id": request_id, "method": "userDataStream.ping", "params": {"apiKey": API_KEY}}
             )
-            _reply = loads('{"id":"' + request_id + '"' + REPLY_TAIL)
+            _reply = loads(reply_to(request_id))
         return (time.perf_counter() - start) / n * 1e6
 
     return run

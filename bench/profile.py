@@ -81,7 +81,7 @@ async def _profile(url: str, calls: int) -> dict[str, dict[str, Any]]:
             profiler.enable()
             await run_calls(call, calls, IN_FLIGHT)
             profiler.disable()
-            out[name] = _summary(pstats.Stats(profiler), calls, top=15)
+            out[name] = _summary(pstats.Stats(profiler), calls, top=40)
     return out
 
 

@@ -259,14 +259,16 @@ def _public_names(source: str) -> list[str]:
     return sorted(n for n in names if not n.startswith("_"))
 
 
-def render_methods(api: Api) -> str:
+def render_methods(api: Api, model_names: Iterable[str]) -> str:
     template = _environment().get_template("methods.py.jinja2")
-    return _format(template.render(api=api, header=_header(api.sources)), "_methods.py")
+    source = template.render(api=api, header=_header(api.sources), model_names=list(model_names))
+    return _format(source, "_methods.py")
 
 
 def render(api: Api) -> Mapping[str, str]:
     """Every generated file of the package, by file name."""
-    files = {"_models.py": render_models(api), "_methods.py": render_methods(api)}
+    models = render_models(api)
+    files = {"_models.py": models, "_methods.py": render_methods(api, _public_names(models))}
     if api.events:
         files["_event_models.py"] = render_events(api)
     return files

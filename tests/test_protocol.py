@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
-import uuid
 from typing import Any
 
 import pytest
@@ -25,7 +23,7 @@ from binance_usdm_ws import (
     UserDataStreamPingResponse,
     UserDataStreamStopResponse,
 )
-from binance_usdm_ws._protocol import Protocol, _dumps, _loads, new_request_id
+from binance_usdm_ws._protocol import Protocol, _dumps, _loads
 
 
 def counter_ids() -> Any:
@@ -42,10 +40,15 @@ def reply(request_id: Any, **body: Any) -> str:
     return json.dumps({"id": request_id, **body})
 
 
-def test_new_request_id_is_a_valid_uuid4_string() -> None:
-    ids = {new_request_id() for _ in range(100)}
-    assert len(ids) == 100
-    assert all(len(i) == 36 and i[14] == "4" for i in ids)
+def test_default_ids_are_integers_unique_across_connections() -> None:
+    a, b = Protocol[str](), Protocol[str]()
+    ids = [p.prepare("m", {}, UserDataStreamPingResponse, "w")[0] for p in (a, b) * 500]
+    assert all(type(i) is int and 0 < i < 2**63 for i in ids)  # the API's integer id range
+    assert len(set(ids)) == 1000
+    request_id, text = a.prepare("m", {}, UserDataStreamPingResponse, "w")
+    assert text == f'{{"id":{request_id},"method":"m"}}'
+    [outcome] = a.receive(reply(request_id, status=200, result={"listenKey": "k"}))
+    assert outcome.result.id == request_id
 
 
 def test_prepare_encodes_one_compact_json_request(protocol: Protocol[str]) -> None:
@@ -259,15 +262,6 @@ def test_loads_rejects_what_json_loads_rejects(text: str) -> None:
     with pytest.raises(json.JSONDecodeError) as got:
         _loads(text)
     assert str(got.value) == str(expected.value)
-
-
-def test_new_request_id_is_str_uuid4_of_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    for _ in range(2000):
-        random_bytes = os.urandom(16)
-        monkeypatch.setattr(os, "urandom", lambda n, b=random_bytes: b[:n])
-        request_id = new_request_id()
-        monkeypatch.undo()
-        assert request_id == str(uuid.UUID(bytes=random_bytes, version=4))
 
 
 # Deadlines: one alarm for the connection, expire() fails what is overdue.

@@ -23,9 +23,7 @@ from . import errors
 from ._client import PROD_URL, TESTNET_URL, AsyncClient
 from ._clock import Clock, SystemClock
 from ._hooks import MethodInfo
-from ._methods import METHODS
-from ._models import *  # noqa: F403  (the generated models; see _models.__all__)
-from ._models import __all__ as _models_all
+from ._methods import METHODS, MODEL_NAMES
 from ._supervisor import Backoff
 from ._sync_client import Client
 from .errors import (
@@ -82,7 +80,7 @@ __all__ = [
     "UnauthorizedError",
     "errors",
 ]
-__all__ += _models_all
+__all__ += MODEL_NAMES  # the generated models, loaded on first use (see _LAZY)
 __all__ += [
     "STREAM_URL",
     "TESTNET_STREAM_URL",
@@ -98,9 +96,11 @@ __all__ += [
     "stream_url_for",
 ]
 
-# The keepalive service, the user data stream and its ~40 event models load on
-# first use: importing the package costs only what a call needs.
-_LAZY = {
+# The generated models (and attrs, cattrs), the keepalive service, the user data
+# stream and its ~40 event models load on first use: importing the package costs
+# only what creating a client needs.
+_LAZY = dict.fromkeys(MODEL_NAMES, "_models")
+_LAZY |= {
     "LISTEN_KEY_VALIDITY": "_keepalive",
     "Keepalive": "_keepalive",
     "KeepaliveEvent": "_keepalive",
@@ -138,6 +138,7 @@ if TYPE_CHECKING:
         ListenKeyStarted,
         ListenKeyStopped,
     )
+    from ._models import *  # noqa: F403  (the generated models; see _models.__all__)
     from ._user_stream import (
         STREAM_URL,
         TESTNET_STREAM_URL,

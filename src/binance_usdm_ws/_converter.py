@@ -35,7 +35,9 @@ Policy:
   (:mod:`._protocol`) turns any failure into a :class:`~.errors.ProtocolError`
   naming the method. For the same reason enums and ``X | None`` get hooks
   that look up once, when they are built, what cattrs' own hooks look up on
-  every value (the accepted values and errors are the same).
+  every value (the accepted values and errors are the same). A ``list[X]``
+  field takes only a JSON array (cattrs' own hook would take any iterable,
+  a string included).
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ def _tagged_union(tp: Any) -> tuple[str, Mapping[str, type[Any]], type[Any] | No
 
 def _strict(kind: type[T], accepts: tuple[type, ...]) -> Callable[[Any, Any], T]:
     def structure(value: Any, _: Any) -> T:
+        if type(value) is kind:  # what the JSON decoder makes: the common case
+            return value
         # bool is a subclass of int: exclude it unless bool is what we want.
         if isinstance(value, accepts) and (kind is bool or not isinstance(value, bool)):
             return value  # type: ignore[return-value]
@@ -160,6 +164,12 @@ def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
             return cls(value)
 
     return structure
+
+
+def _is_list(tp: Any) -> bool:
+    """``list[X]`` (not a bare ``list``)."""
+    origin: Any = get_origin(tp)
+    return origin is list and len(get_args(tp)) == 1
 
 
 def _optional_of(tp: Any) -> Any:
@@ -201,6 +211,17 @@ def make_converter() -> Converter:
 
         return structure
 
+    def list_factory(tp: Any) -> Callable[[Any, Any], Any]:
+        (inner,) = get_args(tp)
+        hook = converter.get_structure_hook(inner)
+
+        def structure(value: Any, _: Any) -> list[Any]:
+            if not isinstance(value, list):
+                raise TypeError(f"expected an array, got {type(value).__name__}")
+            return [hook(item, inner) for item in value]
+
+        return structure
+
     def tagged_union_factory(union: Any) -> Callable[[Any, Any], Any]:
         spec = _tagged_union(union)
         assert spec is not None  # the predicate said so
@@ -224,6 +245,7 @@ def make_converter() -> Converter:
     converter.register_structure_hook_factory(
         lambda tp: _optional_of(tp) is not None, optional_factory
     )
+    converter.register_structure_hook_factory(_is_list, list_factory)
     converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     converter.register_structure_hook_factory(
         lambda tp: _tagged_union(tp) is not None, tagged_union_factory

@@ -3,18 +3,20 @@
 Generated method groups (:mod:`._methods`) build a request's ``params`` and
 hand it to :meth:`AsyncRequester._request` (or its blocking twin
 :meth:`SyncRequester._request`); the clients implement that hook.
-Generated code never reaches into the client otherwise.
+Generated code never reaches into the client otherwise. It reaches the
+generated models through a :class:`LazyModule`, so that importing the client
+does not import attrs and build every model class before the first call.
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 import enum
+import importlib
 from typing import Any, TypeVar
 
-import attrs
-
-__all__ = ["AsyncRequester", "Auth", "MethodInfo", "SyncRequester"]
+__all__ = ["AsyncRequester", "Auth", "LazyModule", "MethodInfo", "SyncRequester"]
 
 R = TypeVar("R")
 
@@ -28,7 +30,32 @@ class Auth(enum.Enum):
     """Security USER_STREAM / MARKET_DATA: ``apiKey`` in params, no signature."""
 
 
-@attrs.frozen(kw_only=True)
+class LazyModule:
+    """A module's attributes, importing the module on the first attribute read.
+
+    Each attribute read once is then kept on this object, so a later read is
+    a plain attribute lookup (generated methods read their response type on
+    every call).
+    """
+
+    def __init__(self, name: str, package: str | None) -> None:
+        self._lazy_target = (name, package)
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__"):  # copy and friends probe for dunders: not ours
+            raise AttributeError(attribute)
+        module = importlib.import_module(*self._lazy_target)
+        value = getattr(module, attribute)
+        setattr(self, attribute, value)
+        return value
+
+    def __repr__(self) -> str:
+        name, package = self._lazy_target
+        return f"<LazyModule {name!r} of {package!r}>"
+
+
+# A dataclass, not attrs: generated code builds these at import, before anything needs attrs.
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class MethodInfo:
     """What the schema says of one wire method (see ``schema/methods/*.json``)."""
 

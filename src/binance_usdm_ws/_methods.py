@@ -13,17 +13,24 @@ One method per wire method, as twins with the same names: ``AsyncApi`` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._hooks import AsyncRequester, Auth, MethodInfo, SyncRequester
-from ._models import (
-    UserDataStreamPingResponse,
-    UserDataStreamStartResponse,
-    UserDataStreamStopResponse,
-)
+from ._hooks import AsyncRequester, Auth, LazyModule, MethodInfo, SyncRequester
+
+if TYPE_CHECKING:
+    from . import _models as models
+    from ._models import (
+        UserDataStreamPingResponse,
+        UserDataStreamStartResponse,
+        UserDataStreamStopResponse,
+    )
+else:
+    # The models (and attrs) load with the first call, not with the package.
+    models = LazyModule("._models", __package__)
 
 __all__ = [
     "METHODS",
+    "MODEL_NAMES",
     "Api",
     "AsyncApi",
     "AsyncUserDataStream",
@@ -54,6 +61,22 @@ METHODS: dict[str, MethodInfo] = {
     ),
 }
 """What the schema says of each wire method, by wire name."""
+
+MODEL_NAMES: tuple[str, ...] = (
+    "ErrorBody",
+    "ErrorResponse",
+    "RateLimit",
+    "RateLimitInterval",
+    "RateLimitType",
+    "RequestId",
+    "UserDataStreamPingResponse",
+    "UserDataStreamPingResult",
+    "UserDataStreamStartResponse",
+    "UserDataStreamStartResult",
+    "UserDataStreamStopResponse",
+    "UserDataStreamStopResult",
+)
+"""The public names of the generated models (``_models.__all__``), known without loading them."""
 
 
 class AsyncUserDataStream:
@@ -107,7 +130,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.ping",
             params,
-            UserDataStreamPingResponse,
+            models.UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -155,7 +178,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.start",
             params,
-            UserDataStreamStartResponse,
+            models.UserDataStreamStartResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -203,7 +226,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.stop",
             params,
-            UserDataStreamStopResponse,
+            models.UserDataStreamStopResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -274,7 +297,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.ping",
             params,
-            UserDataStreamPingResponse,
+            models.UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -322,7 +345,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.start",
             params,
-            UserDataStreamStartResponse,
+            models.UserDataStreamStartResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -370,7 +393,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.stop",
             params,
-            UserDataStreamStopResponse,
+            models.UserDataStreamStopResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,

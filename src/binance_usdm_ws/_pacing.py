@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ._clock import Clock
-from ._models import RateLimit, RateLimitInterval, RateLimitType
+from ._hooks import LazyModule
 from .errors import ApiError, ClientRateLimitedError, IpBannedError, RateLimitedError
+
+if TYPE_CHECKING:
+    from . import _models as models
+    from ._models import RateLimit
+else:
+    models = LazyModule("._models", __package__)
 
 __all__ = ["DEFAULT_WEIGHT_LIMIT", "Pacer", "RateLimitMode"]
 
@@ -95,15 +101,21 @@ class Pacer:
         if not rate_limits:
             return
         for limit in rate_limits:
+            if limit.count <= self._used and limit.limit == self.limit:
+                # Nothing new (the common case, so it is checked first). Right after a
+                # new minute starts, _used may still hold the last minute's count until
+                # take() resets it; the next reply's count then goes over it.
+                continue
             if (
-                limit.rate_limit_type is RateLimitType.REQUEST_WEIGHT
-                and limit.interval is RateLimitInterval.MINUTE
-                and limit.interval_num == 1
+                limit.interval_num == 1
                 and limit.limit > 0
+                and limit.rate_limit_type is models.RateLimitType.REQUEST_WEIGHT
+                and limit.interval is models.RateLimitInterval.MINUTE
             ):
                 self._roll(self._clock.time())
                 self.limit = limit.limit
-                self._used = max(self._used, limit.count)
+                if limit.count > self._used:
+                    self._used = limit.count
 
     def observe_error(self, error: ApiError) -> None:
         """Take in a failed reply: its usage, and a 429/418's time to wait."""

@@ -1,10 +1,14 @@
 """The websockets connection: sends requests, reads replies, settles waiters.
 
 This is the one place where websockets' exceptions are translated into ours.
-One reader task per connection feeds every frame to the sans-I/O
-:class:`~._protocol.Protocol`; calls wait on plain futures (no per-call task,
-no ``wait_for`` wrapper), timed by the protocol's deadlines and one loop timer
-per connection.
+Each complete text frame goes to the sans-I/O :class:`~._protocol.Protocol`
+straight from websockets' ``data_received`` callback (:class:`_ApiConnection`),
+so a reply settles its call's future without a hop through a reader task; a
+request is written at once when nothing needs waiting for (no asynchronous
+context manager per call). The connection's reader task still consumes what
+websockets queues (binary, fragmented or invalid UTF-8 frames, all rare) and
+notices the end of the connection. Calls wait on plain futures (no per-call task, no ``wait_for``
+wrapper), timed by the protocol's deadlines and one loop timer per connection.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from typing import Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.protocol import State
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event, State
 
 from ._logging import logger, websockets_logger
-from ._protocol import Protocol
+from ._protocol import Outcome, Protocol
 from .errors import BinanceWsError, ConnectionClosedError
 
 __all__ = ["Connection"]
@@ -40,6 +45,59 @@ def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError
     return ConnectionClosedError(f"{what}: the connection failed: {type(exc).__name__}: {exc}")
 
 
+_TEXT = Opcode.TEXT
+
+
+class _ApiConnection(ClientConnection):
+    """websockets' client connection, handing each complete text frame to ``on_text``.
+
+    websockets documents ``create_connection`` (a subclass of
+    ``ClientConnection``) as its hook for customising a connection, and
+    ``process_event`` as the method subclasses override. A text frame with
+    ``fin`` set is a whole message (data frames never interleave), so it skips
+    websockets' receive queue; anything else (binary or fragmented messages,
+    invalid UTF-8) takes websockets' own path to :meth:`recv`.
+
+    :meth:`send_text_now` also relies on attributes websockets 15 to 17 share
+    but does not document (``paused``, ``send_data``); ``tests/test_transport.py``
+    checks they are there, so an upgrade that drops them fails the tests
+    rather than the first call.
+    """
+
+    on_text: Callable[[str], None] | None = None
+
+    def send_text_now(self, text: str) -> bool:
+        """Write one text frame at once if nothing needs waiting for; else return False.
+
+        What :meth:`send` does for a string, minus its asynchronous context
+        manager: nothing to wait for means the connection is open and its write
+        buffer is not full (``paused``, set by asyncio's flow control). The
+        caller awaits :meth:`send` when this returns False, which then waits,
+        or raises :class:`~websockets.exceptions.ConnectionClosed`.
+        """
+        if self.paused or self.protocol.state is not State.OPEN:
+            return False
+        self.protocol.send_text(text.encode())
+        try:
+            self.send_data()
+        except Exception:  # what send() does too: the connection is lost, the frame may be out
+            logger.debug("writing to the socket failed", exc_info=True)
+            self.transport.abort()
+        return True
+
+    def process_event(self, event: Event) -> None:
+        on_text = self.on_text
+        if on_text is not None and type(event) is Frame and event.opcode is _TEXT and event.fin:
+            try:
+                text = str(event.data, "utf-8")
+            except UnicodeDecodeError:
+                pass  # recv() raises it, as for any text frame websockets reads itself
+            else:
+                on_text(text)
+                return
+        super().process_event(event)
+
+
 class Connection:
     """One open WebSocket connection to the API and its pending requests."""
 
@@ -54,7 +112,12 @@ class Connection:
         self._protocol = protocol
         self._loop = asyncio.get_running_loop()
         self._closed: ConnectionClosedError | None = None
+        self._failing: asyncio.Task[None] | None = None  # closing after a bug in the reader
         self._reader = self._loop.create_task(self._read(), name="binance_usdm_ws reader")
+        self._send_now: Callable[[str], bool] = _never
+        if isinstance(ws, _ApiConnection):
+            ws.on_text = self._receive_text
+            self._send_now = ws.send_text_now
 
     @classmethod
     async def open(
@@ -83,6 +146,7 @@ class Connection:
                 compression=None,  # the API does not compress; skip negotiating it
                 proxy=None,
                 logger=websockets_logger,
+                create_connection=_ApiConnection,
                 **kwargs,
             )
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
@@ -126,14 +190,19 @@ class Connection:
         loop, protocol = self._loop, self._protocol
         future: Waiter = loop.create_future()
         request_id, text = protocol.prepare(
-            method, params, response_type, future, timeout=timeout, now=loop.time()
+            method, params, response_type, future, timeout=timeout, now=None
         )
-        alarm = protocol.alarm()
-        if alarm is not None:
-            loop.call_at(alarm, _expire, loop, protocol)
         try:
             try:
-                await self._ws.send(text)
+                sent = self._send_now(text)
+                if timeout is not None:
+                    # Timed from here: after the write, while the server works on it.
+                    protocol.arm(request_id, loop.time())
+                    alarm = protocol.alarm()
+                    if alarm is not None:
+                        loop.call_at(alarm, _expire, loop, protocol)
+                if not sent:
+                    await self._ws.send(text)
             except ConnectionClosed as exc:
                 raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
             result: R = await future
@@ -164,19 +233,23 @@ class Connection:
         await self._ws.close()
         await asyncio.shield(self._reader)
 
+    def _receive_text(self, text: str) -> None:
+        """Settle the calls a text frame answers (called from websockets' data callback)."""
+        try:
+            _settle(self._protocol.receive(text))
+        except Exception:  # never let a bug here break websockets' callback
+            logger.exception("the connection reader failed")
+            if isinstance(self._ws, _ApiConnection):
+                self._ws.on_text = None  # the reader task takes over until the close
+            self._failing = self._loop.create_task(self._ws.close(1011, "client reader failed"))
+
     async def _read(self) -> None:
         ws = self._ws
         receive = self._protocol.receive
         failure: BaseException | None = None
         try:
             async for frame in ws:
-                for waiter, result, error in receive(frame):
-                    if waiter.done():
-                        continue
-                    if error is None:
-                        waiter.set_result(result)
-                    else:
-                        waiter.set_exception(error)
+                _settle(receive(frame))
         except ConnectionClosed as exc:
             failure = exc
         except Exception as exc:  # never let the reader die silently
@@ -184,8 +257,8 @@ class Connection:
             failure = exc
             await ws.close(1011, "client reader failed")
         finally:
-            if failure is None:
-                failure = ws.protocol.close_exc
+            if failure is None and ws.protocol.state is State.CLOSED:
+                failure = ws.protocol.close_exc  # else cancelled (a loop shutting down)
             self._closed = _closed_error(failure, "no reply")
             if self._on_closed is not None:
                 self._on_closed(self)  # before any caller resumes: none sees a stale "ready"
@@ -198,6 +271,20 @@ class Connection:
             for waiter, _, closed in self._protocol.fail_all(fail):
                 if not waiter.done() and closed is not None:
                     waiter.set_exception(closed)
+
+
+def _never(_: str) -> bool:
+    return False
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    for waiter, result, error in outcomes:
+        if waiter.done():
+            continue
+        if error is None:
+            waiter.set_result(result)
+        else:
+            waiter.set_exception(error)
 
 
 def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[Waiter]) -> None:

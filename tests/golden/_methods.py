@@ -15,18 +15,25 @@ One method per wire method, as twins with the same names: ``AsyncApi`` and
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ._hooks import AsyncRequester, Auth, MethodInfo, SyncRequester
-from ._models import (
-    DepthResponse,
-    FixtureEverythingV2Response,
-    SessionStatusResponse,
-    UserDataStreamPingResponse,
-)
+from ._hooks import AsyncRequester, Auth, LazyModule, MethodInfo, SyncRequester
+
+if TYPE_CHECKING:
+    from . import _models as models
+    from ._models import (
+        DepthResponse,
+        FixtureEverythingV2Response,
+        SessionStatusResponse,
+        UserDataStreamPingResponse,
+    )
+else:
+    # The models (and attrs) load with the first call, not with the package.
+    models = LazyModule("._models", __package__)
 
 __all__ = [
     "METHODS",
+    "MODEL_NAMES",
     "Api",
     "AsyncApi",
     "AsyncFixture",
@@ -68,6 +75,26 @@ METHODS: dict[str, MethodInfo] = {
     ),
 }
 """What the schema says of each wire method, by wire name."""
+
+MODEL_NAMES: tuple[str, ...] = (
+    "DepthLevel",
+    "DepthResponse",
+    "DepthResult",
+    "ErrorBody",
+    "ErrorResponse",
+    "FixtureEverythingV2Fill",
+    "FixtureEverythingV2Response",
+    "FixtureEverythingV2Result",
+    "RateLimit",
+    "RateLimitInterval",
+    "RateLimitType",
+    "RequestId",
+    "SessionStatusResponse",
+    "SessionStatusResult",
+    "UserDataStreamPingResponse",
+    "UserDataStreamPingResult",
+)
+"""The public names of the generated models (``_models.__all__``), known without loading them."""
 
 
 class AsyncFixture:
@@ -141,7 +168,7 @@ class AsyncFixture:
         return await self._requester._request(
             "v2/fixture.everything",
             params,
-            FixtureEverythingV2Response,
+            models.FixtureEverythingV2Response,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -193,7 +220,7 @@ class AsyncSession:
         return await self._requester._request(
             "session.status",
             params,
-            SessionStatusResponse,
+            models.SessionStatusResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,
@@ -252,7 +279,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.ping",
             params,
-            UserDataStreamPingResponse,
+            models.UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -324,7 +351,7 @@ class AsyncApi(AsyncRequester):
         return await self._request(
             "depth",
             params,
-            DepthResponse,
+            models.DepthResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,
@@ -403,7 +430,7 @@ class Fixture:
         return self._requester._request(
             "v2/fixture.everything",
             params,
-            FixtureEverythingV2Response,
+            models.FixtureEverythingV2Response,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -455,7 +482,7 @@ class Session:
         return self._requester._request(
             "session.status",
             params,
-            SessionStatusResponse,
+            models.SessionStatusResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,
@@ -514,7 +541,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.ping",
             params,
-            UserDataStreamPingResponse,
+            models.UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -586,7 +613,7 @@ class Api(SyncRequester):
         return self._request(
             "depth",
             params,
-            DepthResponse,
+            models.DepthResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,

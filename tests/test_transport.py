@@ -1,0 +1,130 @@
+"""The transport's shortcuts around websockets' queues: replies taken straight from
+the data callback, requests written without waiting, and websockets' own paths
+for everything else (fragmented, binary or invalid frames, a full write buffer)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.server import ServerConnection, serve
+
+from binance_usdm_ws import ConnectionClosedError, UserDataStreamPingResponse
+from binance_usdm_ws._transport import Connection, _ApiConnection
+
+Reply = Callable[[ServerConnection, dict[str, Any]], Any]
+
+
+def _reply_text(request: dict[str, Any]) -> str:
+    return json.dumps({"id": request["id"], "status": 200, "result": {"listenKey": "lk"}})
+
+
+async def _server(reply: Reply) -> AsyncIterator[str]:
+    async def handler(ws: ServerConnection) -> None:
+        async for frame in ws:
+            await reply(ws, json.loads(frame))
+
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+
+async def _ping(connection: Connection, timeout: float = 5.0) -> UserDataStreamPingResponse:
+    return await connection.request(
+        "userDataStream.ping", {"apiKey": "k"}, UserDataStreamPingResponse, timeout
+    )
+
+
+def test_websockets_still_has_what_the_shortcuts_use() -> None:
+    # Not documented by websockets (see _ApiConnection): an upgrade that renames
+    # them must fail here, not on a user's first call.
+    assert callable(ClientConnection.process_event)
+    assert callable(ClientConnection.send_data)
+    assert issubclass(_ApiConnection, ClientConnection)
+
+
+async def _whole(ws: ServerConnection, request: dict[str, Any]) -> None:
+    await ws.send(_reply_text(request))
+
+
+async def test_connections_use_the_shortcuts() -> None:
+    async for url in _server(_whole):
+        connection = await Connection.open(url)
+        try:
+            ws = connection._ws
+            assert isinstance(ws, _ApiConnection) and ws.on_text is not None
+            for name in ("paused", "protocol", "transport"):
+                assert hasattr(ws, name), name
+            replies = await asyncio.gather(*(_ping(connection) for _ in range(50)))
+            assert {r.result.listen_key for r in replies} == {"lk"}
+        finally:
+            await connection.close()
+
+
+async def test_a_fragmented_reply_takes_websockets_own_path() -> None:
+    async def fragmented(ws: ServerConnection, request: dict[str, Any]) -> None:
+        text = _reply_text(request)
+        await ws.send([text[:10], text[10:30], text[30:]])  # three frames, one message
+
+    async for url in _server(fragmented):
+        connection = await Connection.open(url)
+        try:
+            replies = await asyncio.gather(*(_ping(connection) for _ in range(3)))
+            assert [r.result.listen_key for r in replies] == ["lk"] * 3
+        finally:
+            await connection.close()
+
+
+async def test_invalid_utf8_in_a_text_frame_ends_the_connection() -> None:
+    async def invalid(ws: ServerConnection, request: dict[str, Any]) -> None:
+        await ws.send(b'{"id": "\xff"}', text=True)
+
+    async for url in _server(invalid):
+        connection = await Connection.open(url)
+        try:
+            # websockets 17 closes with 1007 itself; older ones raise in recv(), and
+            # the reader task then closes with 1011. Either way the call fails at once.
+            with pytest.raises(ConnectionClosedError, match="closed"):
+                await _ping(connection)
+            assert connection.closed
+        finally:
+            await connection.close()
+
+
+async def test_a_full_write_buffer_makes_the_call_wait_for_it() -> None:
+    async for url in _server(_whole):
+        connection = await Connection.open(url)
+        try:
+            ws = connection._ws
+            assert isinstance(ws, _ApiConnection)
+            ws.pause_writing()  # what asyncio does when the socket's buffer is full
+            call = asyncio.ensure_future(_ping(connection))
+            for _ in range(50):
+                await asyncio.sleep(0)
+            assert not call.done()  # websockets' send() waits in drain()
+            ws.resume_writing()
+            assert (await call).result.listen_key == "lk"
+        finally:
+            await connection.close()
+
+
+async def test_a_bug_in_reading_a_reply_closes_the_connection_and_fails_the_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async for url in _server(_whole):
+        connection = await Connection.open(url)
+        try:
+
+            def broken(frame: str | bytes) -> list[Any]:
+                raise RuntimeError("bug")
+
+            connection._protocol.receive = broken  # type: ignore[method-assign]
+            with pytest.raises(ConnectionClosedError, match="1011"):
+                await _ping(connection)
+            assert connection.closed
+            assert "the connection reader failed" in caplog.text
+        finally:
+            await connection.close()
