@@ -107,15 +107,27 @@ def test_testing_exports() -> None:
 
 
 def test_importing_the_package_leaves_out_what_a_connection_loads_later() -> None:
-    # cattrs (the converter) loads with the first connection; the emulator and the user
-    # data stream (with its event models) on demand.
+    # attrs, the generated models and cattrs (the converter) load with the first call or
+    # model used; the emulator and the user data stream (with its event models) on demand.
     code = (
         "import sys, binance_usdm_ws; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'cattrs', 'jsonschema'}), "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'attr', 'attrs', 'cattrs'}), "
+        "'binance_usdm_ws._models' in sys.modules, "
         "'binance_usdm_ws.testing' in sys.modules, "
         "'binance_usdm_ws._event_models' in sys.modules); "
+        "binance_usdm_ws.RateLimit; "
+        "print('binance_usdm_ws._models' in sys.modules); "
         "binance_usdm_ws.StreamGap; "
         "print('binance_usdm_ws._event_models' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[]", "False", "False", "True"]
+    assert out.stdout.split() == ["[]", "False", "False", "False", "True", "True"]
+
+
+def test_lazy_models_are_the_generated_classes() -> None:
+    from binance_usdm_ws import _methods
+
+    assert list(_methods.MODEL_NAMES) == _models.__all__
+    for name in _models.__all__:
+        assert getattr(binance_usdm_ws, name) is getattr(_models, name)
+    assert _methods.models.UserDataStreamPingResponse is _models.UserDataStreamPingResponse
