@@ -254,6 +254,25 @@ async def test_calls_while_reconnecting_wait_for_the_new_connection(
         assert client.connections_opened >= 2
 
 
+async def test_a_call_that_finds_the_connection_closing_goes_out_once_on_the_next(
+    emulator: Emulator,
+) -> None:
+    fast = Backoff(0.01, 0.05)
+    async with AsyncClient(
+        api_key=KEY_1, url=emulator.url, reconnect_backoff=fast, return_rate_limits=False
+    ) as client:  # no rateLimits in replies: the pacer's count is the client's own
+        await client.user_data_stream.start()
+        ws = client._supervisor.latest._ws  # type: ignore[union-attr]
+        closing = asyncio.ensure_future(ws.close())
+        await asyncio.sleep(0)  # the close frame is out: closing, and the reader has not noticed
+        assert client._supervisor.latest is not None and not client._supervisor.latest.usable
+        pong = await asyncio.wait_for(client.user_data_stream.ping(), GUARD)
+        await closing
+        assert pong.result.listen_key == emulator.listen_key(KEY_1)
+        assert client.connections_opened == 2
+        assert client._pacer.used == 2  # start and ping: the refused attempt was not counted
+
+
 async def test_no_connection_within_the_timeout_means_not_sent(emulator: Emulator) -> None:
     fast = Backoff(0.01, 0.05)
     async with AsyncClient(api_key=KEY_1, url=emulator.url, reconnect_backoff=fast) as client:

@@ -319,8 +319,9 @@ class AsyncClient(AsyncApi):
             )
         weight, retries = policy
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
-        # The common case, kept short: an open connection, a free slot, weight to spare.
-        connection = self._supervisor.current
+        # The common case, kept short: a connection, a free slot, weight to spare. (The
+        # connection may be closing: then its request() refuses with sent=False.)
+        connection = self._supervisor.latest
         pacer = self._pacer
         if connection is None or self._in_flight >= self._max_pending or not pacer.take(weight):
             return await self._request_with_retries(
@@ -335,7 +336,9 @@ class AsyncClient(AsyncApi):
                 raise
             failure: BinanceWsError = error
         except ConnectionClosedError as error:
-            if error.sent and not retries:
+            if not error.sent:
+                pacer.refund(weight)  # _request_with_retries counts it when it sends it
+            elif not retries:
                 raise
             failure = error
         else:

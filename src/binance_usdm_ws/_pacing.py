@@ -68,6 +68,10 @@ class Pacer:
             return True
         return False
 
+    def refund(self, weight: int) -> None:
+        """Give back what :meth:`take` counted for a request that was never sent."""
+        self._used = max(0, self._used - weight)
+
     async def acquire(self, weight: int, method: str, timeout: float | None) -> None:
         """Wait (or raise) until ``weight`` fits in the window, then count it.
 

@@ -67,7 +67,10 @@ class Supervisor:
         self._backoff = backoff or Backoff()
         self._max_age = max_age
         self._drain_timeout = drain_timeout
-        self._current: Connection | None = None
+        self.latest: Connection | None = None
+        """The newest connection, or None before the first. It may be closing: use
+        :attr:`current` to get only an open one, or let :meth:`Connection.request`
+        refuse (``sent=False``), as the client's fast path does."""
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_error: ConnectionClosedError | None = None
@@ -78,7 +81,7 @@ class Supervisor:
     @property
     def current(self) -> Connection | None:
         """The open connection, if there is one (a closing one is not)."""
-        current = self._current
+        current = self.latest
         return current if current is not None and current.usable else None
 
     @property
@@ -112,7 +115,7 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
-            current = self._current
+            current = self.latest
             if current is not None and current.usable:
                 return current
             if not self.running:
@@ -137,7 +140,7 @@ class Supervisor:
         """Stop re-dialling and close the connection."""
         task, self._task = self._task, None
         await cancel_and_wait(task)
-        current, self._current = self._current, None
+        current, self.latest = self.latest, None
         self._ready.clear()
         if current is not None:
             await current.close()
@@ -150,7 +153,7 @@ class Supervisor:
 
     def _closed(self, connection: Connection) -> None:
         """Called by a connection as it ends, before anything waiting on it resumes."""
-        if connection is self._current:
+        if connection is self.latest:
             self._ready.clear()
 
     async def _open(self) -> Connection:
@@ -165,7 +168,7 @@ class Supervisor:
         return connection
 
     def _install(self, connection: Connection) -> None:
-        self._current = connection
+        self.latest = connection
         self._last_error = None
         self._ready.set()
 
@@ -189,7 +192,7 @@ class Supervisor:
         if self.current is None:
             await self._redial()
         while True:
-            connection = self._current
+            connection = self.latest
             assert connection is not None
             opened_at = self._clock.time()
             age_limit = (

@@ -76,7 +76,7 @@ class _ApiConnection(ClientConnection):
         or raises :class:`~websockets.exceptions.ConnectionClosed`.
         """
         if self.paused or self.protocol.state is not State.OPEN:
-            return False
+            return False  # the caller tells "closing" (not sent) from "wait for the buffer"
         self.protocol.send_text(text.encode())
         try:
             self.send_data()
@@ -183,10 +183,8 @@ class Connection:
         A :class:`ConnectionClosedError` with ``sent=False`` means the request
         never left the client.
         """
-        if self._closed is not None or self._ws.state is not State.OPEN:
-            raise ConnectionClosedError(
-                f"{method} was not sent: the connection is closing", sent=False
-            )
+        if self._closed is not None:
+            raise ConnectionClosedError(f"{method} was not sent: the connection ended", sent=False)
         loop, protocol = self._loop, self._protocol
         future: Waiter = loop.create_future()
         request_id, text = protocol.prepare(
@@ -195,6 +193,10 @@ class Connection:
         try:
             try:
                 sent = self._send_now(text)
+                if not sent and self._ws.state is not State.OPEN:
+                    raise ConnectionClosedError(
+                        f"{method} was not sent: the connection is closing", sent=False
+                    )
                 if timeout is not None:
                     # Timed from here: after the write, while the server works on it.
                     protocol.arm(request_id, loop.time())
