@@ -140,9 +140,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     # Many short rounds: this VM's speed drifts by ±30 % within seconds, and a
     # round's SDK/raw ratio is only fair if both ran under the same conditions.
-    parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--sequential", type=int, default=400, help="calls per sequential round")
-    parser.add_argument("--concurrent", type=int, default=1500, help="calls per 50-in-flight round")
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--sequential", type=int, default=200, help="calls per sequential round")
+    parser.add_argument("--concurrent", type=int, default=600, help="calls per 50-in-flight round")
     args = parser.parse_args(argv)
     with reply_server() as url:
         scenarios = {

@@ -62,6 +62,16 @@ def test_prepare_encodes_one_compact_json_request(protocol: Protocol[str]) -> No
     assert text == '{"id":"r2","method":"session.status"}'  # no params: left out
 
 
+def test_encode_then_register_is_prepare_in_two_steps(protocol: Protocol[str]) -> None:
+    request_id, text = protocol.encode("userDataStream.ping", {"apiKey": "k"})
+    assert text == '{"id":"r1","method":"userDataStream.ping","params":{"apiKey":"k"}}'
+    assert len(protocol) == 0  # nothing registered: a reply now would be dropped
+    assert protocol.receive(reply(request_id, status=200, result={"listenKey": "k"})) == []
+    protocol.register(request_id, "userDataStream.ping", UserDataStreamPingResponse, "A")
+    [outcome] = protocol.receive(reply(request_id, status=200, result={"listenKey": "k"}))
+    assert outcome.waiter == "A" and outcome.result.result.listen_key == "k"
+
+
 def test_replies_go_to_their_own_request_in_any_order(protocol: Protocol[str]) -> None:
     a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     b, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "B")

@@ -141,13 +141,23 @@ class Protocol(Generic[W]):
         waiter: W,
         *,
         timeout: float | None = None,
-        now: float | None = 0.0,
+        now: float = 0.0,
     ) -> tuple[str | int, str]:
         """Register a request; return its id and the JSON text frame to send.
 
-        With a ``timeout``, the request's deadline is ``now + timeout``. With
-        ``now=None`` it is set later, by :meth:`arm` (the asyncio client
-        writes the frame first, so that this work overlaps with the server's).
+        :meth:`encode` then :meth:`register`. With a ``timeout``, the request's
+        deadline is ``now + timeout``.
+        """
+        request_id, text = self.encode(method, params)
+        self.register(request_id, method, response_type, waiter, timeout=timeout, now=now)
+        return request_id, text
+
+    def encode(self, method: str, params: Mapping[str, Any] | None) -> tuple[str | int, str]:
+        """A fresh request id (not pending) and the JSON text frame of the request.
+
+        Nothing is registered: a caller that writes the frame before calling
+        :meth:`register` does that work while the server works on the request
+        (a reply cannot be read before the caller's next ``await``).
         """
         request_id = self._id_factory()
         while request_id in self._pending:  # only a custom id_factory can repeat itself
@@ -155,22 +165,26 @@ class Protocol(Generic[W]):
         message: dict[str, Any] = {"id": request_id, "method": method}
         if params:
             message["params"] = params
-        text = _dumps(message)
-        entry = _Pending(method, response_type, waiter, timeout)
-        pending = self._pending
-        pending[request_id] = entry
-        if timeout is not None and now is not None:
-            self._push_deadline(now + timeout, request_id, entry)
-        return request_id, text
+        return request_id, _dumps(message)
 
-    def arm(self, request_id: str | int, now: float) -> None:
-        """Start the timeout of a request prepared with a ``timeout`` and ``now=None``.
+    def register(
+        self,
+        request_id: str | int,
+        method: str,
+        response_type: type[Any],
+        waiter: W,
+        *,
+        timeout: float | None = None,
+        now: float = 0.0,
+    ) -> None:
+        """Await a reply to ``request_id`` (from :meth:`encode`), to be handed to ``waiter``.
 
-        Its deadline is ``now + timeout``. No-op if it has no timeout or is settled already.
+        With a ``timeout``, the request's deadline is ``now + timeout``.
         """
-        entry = self._pending.get(request_id)
-        if entry is not None and entry.timeout is not None:
-            self._push_deadline(now + entry.timeout, request_id, entry)
+        entry = _Pending(method, response_type, waiter, timeout)
+        self._pending[request_id] = entry
+        if timeout is not None:
+            self._push_deadline(now + timeout, request_id, entry)
 
     def _push_deadline(self, deadline: float, request_id: str | int, entry: _Pending) -> None:
         deadlines, pending = self._deadlines, self._pending

@@ -186,24 +186,29 @@ class Connection:
         if self._closed is not None:
             raise ConnectionClosedError(f"{method} was not sent: the connection ended", sent=False)
         loop, protocol = self._loop, self._protocol
+        request_id, text = protocol.encode(method, params)
+        sent = self._send_now(text)
+        # Written (or not): what follows overlaps with the server's work on it.
         future: Waiter = loop.create_future()
-        request_id, text = protocol.prepare(
-            method, params, response_type, future, timeout=timeout, now=None
+        protocol.register(
+            request_id,
+            method,
+            response_type,
+            future,
+            timeout=timeout,
+            now=0.0 if timeout is None else loop.time(),
         )
         try:
             try:
-                sent = self._send_now(text)
-                if not sent and self._ws.state is not State.OPEN:
-                    raise ConnectionClosedError(
-                        f"{method} was not sent: the connection is closing", sent=False
-                    )
                 if timeout is not None:
-                    # Timed from here: after the write, while the server works on it.
-                    protocol.arm(request_id, loop.time())
                     alarm = protocol.alarm()
                     if alarm is not None:
                         loop.call_at(alarm, _expire, loop, protocol)
                 if not sent:
+                    if self._ws.state is not State.OPEN:
+                        raise ConnectionClosedError(
+                            f"{method} was not sent: the connection is closing", sent=False
+                        )
                     await self._ws.send(text)
             except ConnectionClosed as exc:
                 raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
