@@ -124,6 +124,18 @@ async def test_missing_api_key_is_refused_before_sending(emulator: Emulator) -> 
     assert emulator.calls["userDataStream.ping"] == 0
 
 
+async def test_a_parameter_that_cannot_be_utf8_fails_the_call_not_the_connection(
+    client: AsyncClient,
+) -> None:
+    await client.user_data_stream.start()
+    opened = client.connections_opened
+    with pytest.raises(ValueError) as raised:  # UnicodeEncodeError: a lone surrogate
+        await client.user_data_stream.ping(api_key="k\ud800" + KEY_1[2:])
+    assert KEY_1[2:] not in str(raised.value)
+    pong = await client.user_data_stream.ping()  # the same connection still works
+    assert pong.status == 200 and client.connections_opened == opened
+
+
 async def test_per_call_api_key_overrides_the_client_key(
     client: AsyncClient, emulator: Emulator
 ) -> None:
