@@ -103,7 +103,7 @@ class Connection:
 
     def __init__(
         self,
-        ws: ClientConnection,
+        ws: _ApiConnection,
         protocol: Protocol[Waiter],
         on_closed: Callable[[Connection], None] | None = None,
     ) -> None:
@@ -114,10 +114,7 @@ class Connection:
         self._closed: ConnectionClosedError | None = None
         self._failing: asyncio.Task[None] | None = None  # closing after a bug in the reader
         self._reader = self._loop.create_task(self._read(), name="binance_usdm_ws reader")
-        self._send_now: Callable[[str], bool] = _never
-        if isinstance(ws, _ApiConnection):
-            ws.on_text = self._receive_text
-            self._send_now = ws.send_text_now
+        ws.on_text = self._receive_text
 
     @classmethod
     async def open(
@@ -154,6 +151,7 @@ class Connection:
                 f"cannot connect to {_safe_url(url)}: {type(exc).__name__}: {exc}"
             ) from exc
         logger.debug("connected to %s", _safe_url(url))
+        assert isinstance(ws, _ApiConnection)  # what create_connection= makes
         return cls(ws, protocol if protocol is not None else Protocol(), on_closed)
 
     @property
@@ -187,7 +185,7 @@ class Connection:
             raise ConnectionClosedError(f"{method} was not sent: the connection ended", sent=False)
         loop, protocol = self._loop, self._protocol
         request_id, text = protocol.encode(method, params)
-        sent = self._send_now(text)
+        sent = self._ws.send_text_now(text)
         # Written (or not): what follows overlaps with the server's work on it.
         future: Waiter = loop.create_future()
         protocol.register(
@@ -246,8 +244,7 @@ class Connection:
             _settle(self._protocol.receive(text))
         except Exception:  # never let a bug here break websockets' callback
             logger.exception("the connection reader failed")
-            if isinstance(self._ws, _ApiConnection):
-                self._ws.on_text = None  # the reader task takes over until the close
+            self._ws.on_text = None  # the reader task takes over until the close
             self._failing = self._loop.create_task(self._ws.close(1011, "client reader failed"))
 
     async def _read(self) -> None:
@@ -278,10 +275,6 @@ class Connection:
             for waiter, _, closed in self._protocol.fail_all(fail):
                 if not waiter.done() and closed is not None:
                     waiter.set_exception(closed)
-
-
-def _never(_: str) -> bool:
-    return False
 
 
 def _settle(outcomes: list[Outcome]) -> None:
