@@ -2,6 +2,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# The oldest versions the package declares (pyproject.toml), for the runtime tests.
+OLDEST ?= .venv-oldest
+OLDEST_PINS := websockets==15.0 attrs==24.3.0 cattrs==25.2.0
+OLDEST_TEST_PINS := pytest==9.2.0 pytest-asyncio==1.5.0 hypothesis==6.170.17 pytest-timeout==2.4.0
+# Tests of the runtime alone (no codegen, no docs importer, no schema tooling).
+RUNTIME_TESTS := $(filter-out $(wildcard tests/test_codegen.py tests/test_converter.py \
+	tests/test_docs_*.py tests/test_events.py tests/test_new_method.py),$(wildcard tests/test_*.py))
 
 .PHONY: demo test regen bench reliability clean
 
@@ -17,17 +24,28 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(OLDEST)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -e . $(OLDEST_PINS) $(OLDEST_TEST_PINS)
+	touch $@
+
 ## demo: start the emulator in-process and run start -> ping -> stop against it
 demo: $(VENV)/.installed
 	$(VENV)/bin/binance-usdm-ws demo
 
-## test: codegen --check, ruff, mypy --strict, pytest
-test: $(VENV)/.installed-test
+## test: codegen --check, ruff, mypy --strict, the import-layer contracts, pytest; then the
+## runtime tests through the public-API fallback (no websockets internals), and against the
+## oldest websockets, attrs and cattrs the package declares (the main run has the newest)
+test: $(VENV)/.installed-test $(OLDEST)/.installed
 	$(PY) -m codegen --check
 	$(PY) -m ruff check --quiet src codegen tests examples bench scripts
 	$(PY) -m ruff format --check --quiet src codegen tests examples bench scripts
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(PY) -m pytest
+	BINANCE_USDM_WS_NO_INTERNALS=1 $(PY) -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
+	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
 
 ## bench: the benchmarks in bench/ (not part of test); results in bench/results/, summary in bench/RESULTS.md
 bench: $(VENV)/.installed
@@ -43,4 +61,4 @@ regen: $(VENV)/.installed-test
 	$(PY) -m codegen
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OLDEST) .mypy_cache .pytest_cache .hypothesis

@@ -18,8 +18,9 @@ import statistics
 import time
 from collections.abc import Callable
 
-from binance_usdm_ws import UserDataStreamPingResponse
 from binance_usdm_ws._protocol import Protocol
+
+from binance_usdm_ws import UserDataStreamPingResponse
 
 from ._harness import Check, alternate, paired_ratio, print_table, write_result
 from .reply_server import reply_to

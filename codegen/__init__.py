@@ -17,7 +17,7 @@ __all__ = ["ROOT", "SchemaError", "StaleError", "check", "generate", "write"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA = ROOT / "schema"
-DEFAULT_OUT = ROOT / "src" / "binance_usdm_ws"
+DEFAULT_OUT = ROOT / "src" / "binance_usdm_ws" / "_generated"
 
 
 class StaleError(Exception):
@@ -67,7 +67,8 @@ def check(files: Mapping[str, str], out_dir: Path) -> None:
 
 
 def write(files: Mapping[str, str], out_dir: Path) -> list[Path]:
-    """Write ``files`` into ``out_dir``; return the paths that changed.
+    """Write ``files`` into ``out_dir`` (the package's ``_generated`` folder); return the
+    paths that changed.
 
     Only files that carry the generated header are ever overwritten or
     removed: a hand-written file in the way is an error, not a casualty.

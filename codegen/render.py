@@ -1,11 +1,12 @@
-"""Render the intermediate model into the generated modules of the package.
+"""Render the intermediate model into the package's ``_generated`` folder.
 
-- ``_models.py``: datamodel-code-generator, run on one JSON Schema document
+- ``models.py``: datamodel-code-generator, run on one JSON Schema document
   assembled from the model, with our template (``templates/dataclass.jinja2``)
   overriding its dataclass template so that it emits attrs classes.
-- ``_methods.py``: our Jinja template ``templates/methods.py.jinja2``.
-- ``_event_models.py`` (when ``schema/events/`` has events): the event models,
-  rendered like ``_models.py``, and ``KnownEvent``, their union tagged by ``e``.
+- ``methods.py``: our Jinja template ``templates/methods.py.jinja2``.
+- ``event_models.py`` (when ``schema/events/`` has events): the event models,
+  rendered like ``models.py``, and ``KnownEvent``, their union tagged by ``e``.
+- ``__init__.py``: says what the folder is.
 
 Property names come from ``x-python-name`` where the schema gives one (passed
 to datamodel-code-generator as aliases scoped to the class), else snake_case.
@@ -125,7 +126,7 @@ def _refs(node: Any) -> Iterable[str]:
 
 
 def models_schema(api: Api) -> dict[str, Any]:
-    """The one JSON Schema document datamodel-code-generator renders into ``_models.py``.
+    """The one JSON Schema document datamodel-code-generator renders into ``models.py``.
 
     Holds the result and response of every method, plus the envelope
     definitions they (and the runtime's ``ErrorResponse``) reach.
@@ -217,11 +218,11 @@ def _datamodel(
 
 def render_models(api: Api) -> str:
     header = _header(api.sources) + '"""Models of the API\'s requests and replies (generated)."""'
-    return _datamodel(models_schema(api), header, "_models.py")
+    return _datamodel(models_schema(api), header, "models.py")
 
 
 def events_schema(api: Api) -> dict[str, Any]:
-    """The one JSON Schema document datamodel-code-generator renders into ``_event_models.py``."""
+    """The one JSON Schema document datamodel-code-generator renders into ``event_models.py``."""
     defs: dict[str, Any] = {}
     for event in api.events:
         defs[event.class_name] = copy.deepcopy(dict(event.schema))
@@ -242,7 +243,7 @@ def render_events(api: Api) -> str:
         '"""Every event type in schema/events/, tagged by ``e``."""\n'
     )
     return _datamodel(
-        events_schema(api), header, "_event_models.py", tail=tail, imports=("typing.TypeAlias",)
+        events_schema(api), header, "event_models.py", tail=tail, imports=("typing.TypeAlias",)
     )
 
 
@@ -259,16 +260,30 @@ def _public_names(source: str) -> list[str]:
     return sorted(n for n in names if not n.startswith("_"))
 
 
-def render_methods(api: Api, model_names: Iterable[str]) -> str:
+def render_methods(api: Api) -> str:
     template = _environment().get_template("methods.py.jinja2")
-    source = template.render(api=api, header=_header(api.sources), model_names=list(model_names))
-    return _format(source, "_methods.py")
+    return _format(template.render(api=api, header=_header(api.sources)), "methods.py")
+
+
+def render_package(api: Api) -> str:
+    sources = (*api.sources, *api.event_sources)
+    return _header(sources) + (
+        '"""The generated surface of the SDK: everything in this folder is written by\n'
+        "``python -m codegen`` from schema/ and never edited by hand.\n\n"
+        "``models`` and ``event_models`` are the attrs models of replies and stream events;\n"
+        "``methods`` builds each request's parameters and hands them to the client's\n"
+        '``_request`` (:mod:`binance_usdm_ws._core.hooks`).\n"""\n\n'
+        "__all__: list[str] = []\n"
+    )
 
 
 def render(api: Api) -> Mapping[str, str]:
-    """Every generated file of the package, by file name."""
-    models = render_models(api)
-    files = {"_models.py": models, "_methods.py": render_methods(api, _public_names(models))}
+    """Every generated file of the package's ``_generated`` folder, by file name."""
+    files = {
+        "__init__.py": render_package(api),
+        "models.py": render_models(api),
+        "methods.py": render_methods(api),
+    }
     if api.events:
-        files["_event_models.py"] = render_events(api)
+        files["event_models.py"] = render_events(api)
     return files

@@ -29,10 +29,9 @@ from typing import Any
 import attrs
 import websockets.version
 
-from binance_usdm_ws import AsyncClient, BinanceWsError, UserDataStreamPingResponse, _models
-from binance_usdm_ws._converter import decode
-from binance_usdm_ws._protocol import Protocol
-from binance_usdm_ws.errors import ProtocolError
+from binance_usdm_ws import AsyncClient, BinanceWsError, UserDataStreamPingResponse
+from binance_usdm_ws._core.protocol import Protocol
+from binance_usdm_ws._generated import models as _models
 from binance_usdm_ws.testing import FAULT_KINDS, Emulator, FakeClock
 from binance_usdm_ws.testing._emulator import _Session
 
@@ -93,7 +92,8 @@ def fuzz_protocol(frames: int, rng: random.Random) -> tuple[int, int]:
         ids = (f"r{i}" for i in itertools.count())
         protocol: Protocol[int] = Protocol(id_factory=ids.__next__)
         for waiter in range(5):
-            protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, waiter)
+            request_id, _ = protocol.encode("userDataStream.ping", {})
+            protocol.register(request_id, "userDataStream.ping", UserDataStreamPingResponse, waiter)
         for _ in range(min(50, frames - start)):
             try:
                 protocol.receive(random_frame(rng, reply_like=True))
@@ -103,15 +103,21 @@ def fuzz_protocol(frames: int, rng: random.Random) -> tuple[int, int]:
 
 
 def fuzz_converter(values: int, rng: random.Random) -> tuple[int, int]:
+    """Decode random reply bodies as every model (through the protocol, as replies are);
+    return (values, exceptions that escaped, or errors other than ProtocolError)."""
     models = [m for n in _models.__all__ if attrs.has(m := getattr(_models, n))]
+    protocol: Protocol[int] = Protocol(id_factory=lambda: "r1")
     escaped = 0
     for _ in range(values):
+        value = random_value(rng, reply_like=True)
+        body = value if isinstance(value, dict) else {"result": value}
+        protocol.register("r1", "m", rng.choice(models), 0)
         try:
-            decode(random_value(rng, reply_like=True), rng.choice(models))
-        except ProtocolError:
-            pass
+            outcomes = protocol.receive(json.dumps({**body, "id": "r1", "status": 200}))
         except Exception:
             escaped += 1
+            continue
+        escaped += sum(1 for o in outcomes if o.error is not None and "decode" not in str(o.error))
     return values, escaped
 
 

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from binance_usdm_ws import AsyncClient
+from binance_usdm_ws._core.protocol import Protocol
 from binance_usdm_ws.testing import Emulator, FakeClock
+
+W = TypeVar("W")
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_1 = "k1TestApiKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -28,3 +32,19 @@ async def emulator(clock: FakeClock) -> AsyncIterator[Emulator]:
 async def client(emulator: Emulator) -> AsyncIterator[AsyncClient]:
     async with AsyncClient(api_key=KEY_1, url=emulator.url, timeout=10.0) as c:
         yield c
+
+
+def prepare(
+    protocol: Protocol[W],
+    method: str,
+    params: Mapping[str, Any] | None,
+    response_type: type[Any],
+    waiter: W,
+    *,
+    timeout: float | None = None,
+    now: float = 0.0,
+) -> tuple[str | int, str]:
+    """Encode a request and await its reply, as the connection does: its id and frame."""
+    request_id, text = protocol.encode(method, params)
+    protocol.register(request_id, method, response_type, waiter, timeout=timeout, now=now)
+    return request_id, text

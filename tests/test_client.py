@@ -14,6 +14,7 @@ from binance_usdm_ws import (
     Backoff,
     ClientRateLimitedError,
     ConnectionClosedError,
+    ConnectionSettings,
     InvalidApiKeyError,
     ListenKeyNotFoundError,
     RateLimit,
@@ -253,7 +254,9 @@ async def test_calls_while_reconnecting_wait_for_the_new_connection(
     emulator: Emulator,
 ) -> None:
     fast = Backoff(0.01, 0.05)
-    async with AsyncClient(api_key=KEY_1, url=emulator.url, reconnect_backoff=fast) as client:
+    async with AsyncClient(
+        api_key=KEY_1, url=emulator.url, connection=ConnectionSettings(reconnect_backoff=fast)
+    ) as client:
         await client.user_data_stream.start()
         await emulator.stop()  # the server goes away ...
         await asyncio.wait_for(_until_disconnected(client), GUARD)
@@ -271,7 +274,10 @@ async def test_a_call_that_finds_the_connection_closing_goes_out_once_on_the_nex
 ) -> None:
     fast = Backoff(0.01, 0.05)
     async with AsyncClient(
-        api_key=KEY_1, url=emulator.url, reconnect_backoff=fast, return_rate_limits=False
+        api_key=KEY_1,
+        url=emulator.url,
+        connection=ConnectionSettings(reconnect_backoff=fast),
+        return_rate_limits=False,
     ) as client:  # no rateLimits in replies: the pacer's count is the client's own
         await client.user_data_stream.start()
         ws = client._supervisor.latest._ws  # type: ignore[union-attr]
@@ -282,12 +288,17 @@ async def test_a_call_that_finds_the_connection_closing_goes_out_once_on_the_nex
         await closing
         assert pong.result.listen_key == emulator.listen_key(KEY_1)
         assert client.connections_opened == 2
-        assert client._pacer.used == 2  # start and ping: the refused attempt was not counted
+        window = client.rate_limiter.window("REQUEST_WEIGHT", 60)
+        assert (
+            window is not None and window.used == 2
+        )  # start, ping: the refused one is not counted
 
 
 async def test_no_connection_within_the_timeout_means_not_sent(emulator: Emulator) -> None:
     fast = Backoff(0.01, 0.05)
-    async with AsyncClient(api_key=KEY_1, url=emulator.url, reconnect_backoff=fast) as client:
+    async with AsyncClient(
+        api_key=KEY_1, url=emulator.url, connection=ConnectionSettings(reconnect_backoff=fast)
+    ) as client:
         await emulator.stop()
         await asyncio.wait_for(_until_disconnected(client), GUARD)
         with pytest.raises(ConnectionClosedError, match="was not sent: no connection within") as e:
@@ -300,7 +311,10 @@ async def test_connection_is_replaced_before_its_maximum_age(
     emulator: Emulator, clock: FakeClock
 ) -> None:
     async with AsyncClient(
-        api_key=KEY_1, url=emulator.url, clock=clock, max_connection_age=600
+        api_key=KEY_1,
+        url=emulator.url,
+        clock=clock,
+        connection=ConnectionSettings(max_connection_age=600),
     ) as client:
         await client.user_data_stream.start()
         emulator.hold_replies()
@@ -369,7 +383,11 @@ async def test_connect_failure_raises_connection_closed() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    client = AsyncClient(api_key=KEY_1, url=f"ws://127.0.0.1:{port}/ws-fapi/v1", open_timeout=5)
+    client = AsyncClient(
+        api_key=KEY_1,
+        url=f"ws://127.0.0.1:{port}/ws-fapi/v1",
+        connection=ConnectionSettings(open_timeout=5),
+    )
     with pytest.raises(ConnectionClosedError, match="cannot connect"):
         await client.connect()
 
@@ -385,7 +403,9 @@ def test_default_and_testnet_urls() -> None:
 def test_clear_text_urls_only_to_loopback() -> None:
     with pytest.raises(ValueError, match="clear text"):
         AsyncClient(url="ws://example.com/ws-fapi/v1")
-    assert AsyncClient(url="ws://example.com/x", allow_insecure=True).url.startswith("ws://")
+    assert AsyncClient(
+        url="ws://example.com/x", connection=ConnectionSettings(allow_insecure=True)
+    ).url.startswith("ws://")
     assert AsyncClient(url="ws://localhost:1/x").url == "ws://localhost:1/x"
     assert AsyncClient(url="ws://[::1]:1/x").url == "ws://[::1]:1/x"
     with pytest.raises(ValueError, match="wss://"):

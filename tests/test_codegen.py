@@ -21,7 +21,7 @@ from codegen.render import GENERATED_MARKER
 from .conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "data" / "fixture_schema"
-GOLDEN = ROOT / "tests" / "golden"
+GOLDEN = ROOT / "tests" / "golden" / "_generated"
 
 
 def test_the_committed_package_is_up_to_date() -> None:
@@ -46,7 +46,7 @@ def test_output_is_deterministic_and_has_no_timestamp() -> None:
 
 
 def test_every_method_is_rendered() -> None:
-    methods = generate(FIXTURE)["_methods.py"]
+    methods = generate(FIXTURE)["methods.py"]
     for signature in (
         "async def status(",
         "async def depth(",
@@ -66,7 +66,7 @@ def test_every_method_is_rendered() -> None:
 def test_check_reports_a_stale_file_with_a_diff(tmp_path: Path) -> None:
     write(generate(FIXTURE), tmp_path)
     check(generate(FIXTURE), tmp_path)
-    path = tmp_path / "_methods.py"
+    path = tmp_path / "methods.py"
     path.write_text(path.read_text().replace("async def depth(", "async def depth_old("))
     with pytest.raises(StaleError) as caught:
         check(generate(FIXTURE), tmp_path)
@@ -85,10 +85,10 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_write_never_touches_a_hand_written_file(tmp_path: Path) -> None:
-    (tmp_path / "_models.py").write_text("# my own code\n")
+    (tmp_path / "models.py").write_text("# my own code\n")
     with pytest.raises(SchemaError, match="is not generated"):
         write(generate(FIXTURE), tmp_path)
-    assert (tmp_path / "_models.py").read_text() == "# my own code\n"
+    assert (tmp_path / "models.py").read_text() == "# my own code\n"
 
 
 def test_leftover_generated_files_are_reported_and_removed(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from binance_usdm_ws import _models
-from binance_usdm_ws._converter import CONVERTER, make_converter
+from binance_usdm_ws._core.converter import CONVERTER, make_converter
+from binance_usdm_ws._generated import models as _models
 from codegen.model import load_api
 from codegen.render import models_schema
 

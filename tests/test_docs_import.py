@@ -134,10 +134,10 @@ def test_an_edited_page_is_drift_then_a_new_field_of_the_model(
     assert main(["import", *args]) == 0
     assert main(["check", *args]) == 0
     files = generate(schema)
-    models = files["_models.py"]
+    models = files["models.py"]
     result_class = models[models.index("class UserDataStreamStartResult") :].split("\n\n\n")[0]
     assert 'expires_at: int = attrs.field(metadata={"wire": "expiresAt"})' in result_class
-    assert "request weight 2" in files["_methods.py"]
+    assert "request weight 2" in files["methods.py"]
 
 
 def test_curated_additions_survive_a_reimport(schema: Path) -> None:
@@ -213,6 +213,6 @@ def test_fresh_imports_are_valid_input_for_codegen(schema: Path) -> None:
     for path in (schema / "methods").iterdir():
         path.unlink()
     import_pages([PAGES / "userDataStream.ping.zh-CN.md", START, STOP], schema, write=True)
-    methods = generate(schema)["_methods.py"]
+    methods = generate(schema)["methods.py"]
     assert "Websocket API延长listenKey有效期 (USER_STREAM)." in methods
     assert "async def start(" in methods and "async def stop(" in methods

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from binance_usdm_ws import ProtocolError
-from binance_usdm_ws._converter import CONVERTER
+from binance_usdm_ws._core.converter import CONVERTER
 from binance_usdm_ws.events import (
     AccountConfigUpdateEvent,
     AccountUpdateEvent,
@@ -402,4 +402,4 @@ def test_no_events_directory_means_no_event_module(tmp_path: Path) -> None:
     schema = tmp_path / "schema"
     shutil.copytree(FIXTURE, schema)
     shutil.rmtree(schema / "events")
-    assert sorted(generate(schema)) == ["_methods.py", "_models.py"]
+    assert sorted(generate(schema)) == ["__init__.py", "methods.py", "models.py"]

@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import binance_usdm_ws
-from binance_usdm_ws import _event_models, _models
+from binance_usdm_ws._generated import event_models as _event_models
+from binance_usdm_ws._generated import models as _models
 
 
 def test_every_module_declares_all_and_all_names_exist() -> None:
@@ -27,6 +28,7 @@ def test_every_module_declares_all_and_all_names_exist() -> None:
 def test_top_level_exports() -> None:
     expected = {
         "AsyncClient",
+        "ConnectionSettings",
         "PROD_URL",
         "TESTNET_URL",
         "METHODS",
@@ -106,28 +108,19 @@ def test_testing_exports() -> None:
     }
 
 
-def test_importing_the_package_leaves_out_what_a_connection_loads_later() -> None:
-    # attrs, the generated models and cattrs (the converter) load with the first call or
-    # model used; the emulator and the user data stream (with its event models) on demand.
+def test_importing_the_package_leaves_out_what_a_connection_or_a_test_loads_later() -> None:
+    # cattrs (the converter) loads with the first connection; the emulator (and
+    # websockets' server) only for the tests and commands that use it.
     code = (
         "import sys, binance_usdm_ws; "
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'attr', 'attrs', 'cattrs'}), "
-        "'binance_usdm_ws._models' in sys.modules, "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'cattrs'}), "
         "'binance_usdm_ws.testing' in sys.modules, "
-        "'binance_usdm_ws._event_models' in sys.modules); "
-        "binance_usdm_ws.RateLimit; "
-        "print('binance_usdm_ws._models' in sys.modules); "
-        "binance_usdm_ws.StreamGap; "
-        "print('binance_usdm_ws._event_models' in sys.modules)"
+        "'websockets.asyncio.server' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[]", "False", "False", "False", "True", "True"]
+    assert out.stdout.split() == ["[]", "False", "False"]
 
 
-def test_lazy_models_are_the_generated_classes() -> None:
-    from binance_usdm_ws import _methods
-
-    assert list(_methods.MODEL_NAMES) == _models.__all__
+def test_the_exported_models_are_the_generated_classes() -> None:
     for name in _models.__all__:
         assert getattr(binance_usdm_ws, name) is getattr(_models, name)
-    assert _methods.models.UserDataStreamPingResponse is _models.UserDataStreamPingResponse

@@ -14,6 +14,7 @@ from binance_usdm_ws import (
     AsyncClient,
     BinanceWsError,
     ConnectionClosedError,
+    ConnectionSettings,
     InvalidApiKeyError,
     IpBannedError,
     ProtocolError,
@@ -180,7 +181,9 @@ async def test_server_closing_with_1008(no_retry: AsyncClient, emulator: Emulato
 
 async def test_unanswered_pings_make_the_client_reconnect(emulator: Emulator) -> None:
     async with AsyncClient(
-        api_key=KEY_1, url=emulator.url, ping_interval=0.05, ping_timeout=0.1
+        api_key=KEY_1,
+        url=emulator.url,
+        connection=ConnectionSettings(ping_interval=0.05, ping_timeout=0.1),
     ) as client:
         await client.user_data_stream.start()
         emulator.faults.ignore_pings()

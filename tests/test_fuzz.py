@@ -12,12 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 
-from binance_usdm_ws import ProtocolError, UserDataStreamPingResponse, _models
-from binance_usdm_ws._converter import decode
-from binance_usdm_ws._protocol import Protocol
+from binance_usdm_ws import ProtocolError, UserDataStreamPingResponse
+from binance_usdm_ws._core.protocol import Protocol
+from binance_usdm_ws._generated import models as _models
 from binance_usdm_ws.errors import BinanceWsError
 from binance_usdm_ws.testing import Emulator, FakeClock
 from binance_usdm_ws.testing._emulator import _Session
+
+from .conftest import prepare
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -58,7 +60,7 @@ def test_protocol_receive_never_raises(frames: list[str | bytes]) -> None:
     ids = iter(["r1", "r2", "r3"])
     protocol: Protocol[str] = Protocol(id_factory=lambda: next(ids))
     for waiter in ("A", "B", "C"):
-        protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, waiter)
+        prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, waiter)
     settled: list[str] = []
     for frame in frames:
         for outcome in protocol.receive(frame):
@@ -74,12 +76,19 @@ def test_protocol_receive_never_raises(frames: list[str | bytes]) -> None:
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 @settings(max_examples=100, deadline=None)
 @given(value=st.one_of(JSON, REPLY_LIKE))
-def test_decode_raises_only_protocol_error(model: type[Any], value: Any) -> None:
+def test_a_reply_decodes_or_fails_as_a_protocol_error(model: type[Any], value: Any) -> None:
+    protocol: Protocol[str] = Protocol(id_factory=lambda: "r1")
+    prepare(protocol, "m", None, model, "W")
+    message = {**value, "id": "r1", "status": 200} if isinstance(value, dict) else value
     try:
-        decoded = decode(value, model)
-    except ProtocolError:
+        frame = json.dumps(message)
+    except (ValueError, RecursionError):  # not a frame a server could send
         return
-    assert isinstance(decoded, model)
+    for outcome in protocol.receive(frame):
+        if outcome.error is None:
+            assert isinstance(outcome.result, model)
+        else:
+            assert isinstance(outcome.error, ProtocolError)
 
 
 @settings(max_examples=400, deadline=None)

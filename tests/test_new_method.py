@@ -39,7 +39,7 @@ def alt_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "schema", schema)
     for name in NEW_METHODS:
         shutil.copy(FIXTURE / "methods" / name, schema / "methods" / name)
-    assert codegen_main(["--schema", str(schema), "--out", str(package)]) == 0
+    assert codegen_main(["--schema", str(schema), "--out", str(package / "_generated")]) == 0
     return root
 
 

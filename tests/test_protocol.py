@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,7 +24,10 @@ from binance_usdm_ws import (
     UserDataStreamPingResponse,
     UserDataStreamStopResponse,
 )
-from binance_usdm_ws._protocol import Protocol, _dumps, _loads
+from binance_usdm_ws._core.internals import USE_INTERNALS
+from binance_usdm_ws._core.protocol import Protocol, _loads, _make_dumps, dumps
+
+from .conftest import prepare
 
 
 def counter_ids() -> Any:
@@ -42,27 +46,27 @@ def reply(request_id: Any, **body: Any) -> str:
 
 def test_default_ids_are_integers_unique_across_connections() -> None:
     a, b = Protocol[str](), Protocol[str]()
-    ids = [p.prepare("m", {}, UserDataStreamPingResponse, "w")[0] for p in (a, b) * 500]
+    ids = [prepare(p, "m", {}, UserDataStreamPingResponse, "w")[0] for p in (a, b) * 500]
     assert all(type(i) is int and 0 < i < 2**63 for i in ids)  # the API's integer id range
     assert len(set(ids)) == 1000
-    request_id, text = a.prepare("m", {}, UserDataStreamPingResponse, "w")
+    request_id, text = prepare(a, "m", {}, UserDataStreamPingResponse, "w")
     assert text == f'{{"id":{request_id},"method":"m"}}'
     [outcome] = a.receive(reply(request_id, status=200, result={"listenKey": "k"}))
     assert outcome.result.id == request_id
 
 
-def test_prepare_encodes_one_compact_json_request(protocol: Protocol[str]) -> None:
-    request_id, text = protocol.prepare(
-        "userDataStream.ping", {"apiKey": "k"}, UserDataStreamPingResponse, "waiter"
+def test_encode_makes_one_compact_json_request(protocol: Protocol[str]) -> None:
+    request_id, text = prepare(
+        protocol, "userDataStream.ping", {"apiKey": "k"}, UserDataStreamPingResponse, "waiter"
     )
     assert request_id == "r1"
     assert text == '{"id":"r1","method":"userDataStream.ping","params":{"apiKey":"k"}}'
     assert len(protocol) == 1
-    _, text = protocol.prepare("session.status", {}, UserDataStreamStopResponse, "w2")
+    _, text = prepare(protocol, "session.status", {}, UserDataStreamStopResponse, "w2")
     assert text == '{"id":"r2","method":"session.status"}'  # no params: left out
 
 
-def test_encode_then_register_is_prepare_in_two_steps(protocol: Protocol[str]) -> None:
+def test_a_reply_before_register_is_dropped(protocol: Protocol[str]) -> None:
     request_id, text = protocol.encode("userDataStream.ping", {"apiKey": "k"})
     assert text == '{"id":"r1","method":"userDataStream.ping","params":{"apiKey":"k"}}'
     assert len(protocol) == 0  # nothing registered: a reply now would be dropped
@@ -73,8 +77,8 @@ def test_encode_then_register_is_prepare_in_two_steps(protocol: Protocol[str]) -
 
 
 def test_replies_go_to_their_own_request_in_any_order(protocol: Protocol[str]) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
-    b, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "B")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    b, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "B")
     [outcome_b] = protocol.receive(reply(b, status=200, result={"listenKey": "kb"}))
     [outcome_a] = protocol.receive(reply(a, status=200, result={"listenKey": "ka"}))
     assert (outcome_a.waiter, outcome_a.result.result.listen_key) == ("A", "ka")
@@ -83,7 +87,7 @@ def test_replies_go_to_their_own_request_in_any_order(protocol: Protocol[str]) -
 
 
 def test_a_reply_is_delivered_once(protocol: Protocol[str]) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     frame = reply(a, status=200, result={"listenKey": "k"})
     assert len(protocol.receive(frame)) == 1
     assert protocol.receive(frame) == []  # a duplicate is dropped
@@ -92,7 +96,7 @@ def test_a_reply_is_delivered_once(protocol: Protocol[str]) -> None:
 def test_unknown_id_and_forgotten_requests_are_dropped(
     protocol: Protocol[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     protocol.forget(a)
     with caplog.at_level(logging.DEBUG, logger="binance_usdm_ws"):
         assert protocol.receive(reply(a, status=200, result={"listenKey": "k"})) == []
@@ -101,7 +105,7 @@ def test_unknown_id_and_forgotten_requests_are_dropped(
 
 
 def test_error_reply_maps_to_the_exception_class(protocol: Protocol[str]) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     rate_limits = [
         {
             "rateLimitType": "REQUEST_WEIGHT",
@@ -132,7 +136,7 @@ def test_error_reply_maps_to_the_exception_class(protocol: Protocol[str]) -> Non
 
 
 def test_error_data_and_retry_after(protocol: Protocol[str]) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     [outcome] = protocol.receive(
         reply(
             a,
@@ -151,7 +155,7 @@ def test_error_data_and_retry_after(protocol: Protocol[str]) -> None:
 
 def test_null_id_error_fails_every_pending_request(protocol: Protocol[str]) -> None:
     ids = [
-        protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, w)[0]
+        prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, w)[0]
         for w in ("A", "B")
     ]
     outcomes = protocol.receive(
@@ -170,7 +174,7 @@ def test_null_id_error_fails_every_pending_request(protocol: Protocol[str]) -> N
 
 
 def test_status_error_without_code_class(protocol: Protocol[str]) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     [outcome] = protocol.receive(reply(a, status=401, error={"code": -1002, "msg": "no"}))
     assert type(outcome.error) is UnauthorizedError
 
@@ -191,14 +195,14 @@ def test_status_error_without_code_class(protocol: Protocol[str]) -> None:
 def test_undecodable_reply_is_a_protocol_error_for_its_call(
     protocol: Protocol[str], body: dict[str, Any]
 ) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     [outcome] = protocol.receive(reply(a, **body))
     assert isinstance(outcome.error, ProtocolError)
     assert "userDataStream.ping" in str(outcome.error)
 
 
 def test_unknown_fields_are_tolerated(protocol: Protocol[str]) -> None:
-    a, _ = protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    a, _ = prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     [outcome] = protocol.receive(
         reply(a, status=200, result={"listenKey": "k", "new": 1}, extra=True)
     )
@@ -221,7 +225,7 @@ def test_unknown_fields_are_tolerated(protocol: Protocol[str]) -> None:
 def test_frames_no_call_can_be_blamed_for_are_logged_and_dropped(
     protocol: Protocol[str], caplog: pytest.LogCaptureFixture, frame: str | bytes
 ) -> None:
-    protocol.prepare("userDataStream.ping", {}, UserDataStreamPingResponse, "A")
+    prepare(protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A")
     with caplog.at_level(logging.WARNING, logger="binance_usdm_ws"):
         assert protocol.receive(frame) == []
     assert "dropped" in caplog.text
@@ -229,8 +233,8 @@ def test_frames_no_call_can_be_blamed_for_are_logged_and_dropped(
 
 
 def test_fail_all(protocol: Protocol[str]) -> None:
-    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A")
-    protocol.prepare("c.d", {}, UserDataStreamPingResponse, "B")
+    prepare(protocol, "a.b", {}, UserDataStreamPingResponse, "A")
+    prepare(protocol, "c.d", {}, UserDataStreamPingResponse, "B")
     outcomes = protocol.fail_all(lambda rid, method: ProtocolError(f"{method} {rid}"))
     assert [(o.waiter, str(o.error)) for o in outcomes] == [("A", "a.b r1"), ("B", "c.d r2")]
     assert len(protocol) == 0
@@ -249,14 +253,26 @@ JSON = st.recursive(
 )
 
 
-@given(JSON)
-def test_dumps_is_compact_json_dumps(value: Any) -> None:
-    assert _dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+ENCODERS = {"internals": _make_dumps(True), "public fallback": _make_dumps(False)}
 
 
-def test_dumps_rejects_what_json_dumps_rejects() -> None:
+def test_the_shortcut_is_taken_unless_internals_are_off_and_the_fallback_is_public() -> None:
+    public = _make_dumps(False)
+    assert isinstance(public.__self__, json.JSONEncoder)  # type: ignore[attr-defined]
+    assert ENCODERS["internals"] != public  # CPython has _json.make_encoder
+    assert (dumps == public) is not USE_INTERNALS
+
+
+@pytest.mark.parametrize("encoder", ENCODERS.values(), ids=ENCODERS.keys())
+@given(value=JSON)
+def test_dumps_is_compact_json_dumps(encoder: Callable[[Any], str], value: Any) -> None:
+    assert encoder(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("encoder", ENCODERS.values(), ids=ENCODERS.keys())
+def test_dumps_rejects_what_json_dumps_rejects(encoder: Callable[[Any], str]) -> None:
     with pytest.raises(TypeError, match="not JSON serializable"):
-        _dumps({"a": object()})
+        encoder({"a": object()})
 
 
 @given(JSON, st.sampled_from(["", " ", "\n", "\t "]), st.sampled_from(["", " ", "\r\n"]))
@@ -278,8 +294,8 @@ def test_loads_rejects_what_json_loads_rejects(text: str) -> None:
 
 
 def test_a_request_past_its_deadline_fails_in_expire(protocol: Protocol[str]) -> None:
-    a, _ = protocol.prepare(
-        "userDataStream.ping", {}, UserDataStreamPingResponse, "A", timeout=1, now=10
+    a, _ = prepare(
+        protocol, "userDataStream.ping", {}, UserDataStreamPingResponse, "A", timeout=1, now=10
     )
     assert protocol.alarm() == 11
     assert protocol.expire(10.999) == []
@@ -294,13 +310,13 @@ def test_a_request_past_its_deadline_fails_in_expire(protocol: Protocol[str]) ->
 def test_one_alarm_serves_later_deadlines_and_an_earlier_one_rearms(
     protocol: Protocol[str],
 ) -> None:
-    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A", timeout=10, now=0)
+    prepare(protocol, "a.b", {}, UserDataStreamPingResponse, "A", timeout=10, now=0)
     assert protocol.alarm() == 10
-    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "B", timeout=10, now=1)
+    prepare(protocol, "a.b", {}, UserDataStreamPingResponse, "B", timeout=10, now=1)
     assert protocol.alarm() is None  # the timer armed for 10 comes first
-    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "C", timeout=2, now=2)
+    prepare(protocol, "a.b", {}, UserDataStreamPingResponse, "C", timeout=2, now=2)
     assert protocol.alarm() == 4  # earlier than the armed timer
-    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "D")  # no timeout: never expires
+    prepare(protocol, "a.b", {}, UserDataStreamPingResponse, "D")  # no timeout: never expires
     assert [o.waiter for o in protocol.expire(4)] == ["C"]
     assert protocol.alarm() == 10
     assert [o.waiter for o in protocol.expire(11)] == ["A", "B"]
@@ -310,11 +326,11 @@ def test_one_alarm_serves_later_deadlines_and_an_earlier_one_rearms(
 def test_settled_requests_never_expire_and_leave_no_deadlines_behind(
     protocol: Protocol[str],
 ) -> None:
-    protocol.prepare("stuck", {}, UserDataStreamPingResponse, "S", timeout=30, now=0)
+    prepare(protocol, "stuck", {}, UserDataStreamPingResponse, "S", timeout=30, now=0)
     assert protocol.alarm() == 30
     for i in range(1000):
-        rid, _ = protocol.prepare(
-            "a.b", {}, UserDataStreamPingResponse, str(i), timeout=10, now=i / 100
+        rid, _ = prepare(
+            protocol, "a.b", {}, UserDataStreamPingResponse, str(i), timeout=10, now=i / 100
         )
         if i % 2:
             protocol.forget(rid)
@@ -328,7 +344,7 @@ def test_settled_requests_never_expire_and_leave_no_deadlines_behind(
 
 
 def test_fail_all_drops_the_deadlines_too(protocol: Protocol[str]) -> None:
-    protocol.prepare("a.b", {}, UserDataStreamPingResponse, "A", timeout=1, now=0)
+    prepare(protocol, "a.b", {}, UserDataStreamPingResponse, "A", timeout=1, now=0)
     assert protocol.alarm() == 1
     protocol.fail_all(lambda rid, method: ProtocolError(method))
     assert protocol.expire(5) == [] and protocol.alarm() is None

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from binance_usdm_ws import AsyncClient, UserDataStreamPingResponse
-from binance_usdm_ws._converter import CONVERTER
-from binance_usdm_ws._methods import METHODS
-from binance_usdm_ws._models import RateLimit, RateLimitInterval, RateLimitType
+from binance_usdm_ws._core.converter import CONVERTER
+from binance_usdm_ws._generated.methods import METHODS
+from binance_usdm_ws._generated.models import RateLimit, RateLimitInterval, RateLimitType
 from binance_usdm_ws.testing import Emulator
 
 from .conftest import ROOT
@@ -26,7 +26,7 @@ SCHEMA_FILES = sorted((ROOT / "schema" / "methods").glob("*.json"))
 
 
 def response_type(method: str) -> type[Any]:
-    import binance_usdm_ws._models as models
+    import binance_usdm_ws._generated.models as models
 
     prefix = "".join(part[:1].upper() + part[1:] for part in method.split("."))
     cls: type[Any] = getattr(models, f"{prefix}Response")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from binance_usdm_ws import AsyncClient, ConnectionClosedError
+from binance_usdm_ws import AsyncClient, ConnectionClosedError, ConnectionSettings
 from binance_usdm_ws.testing import Emulator
 
 from .conftest import KEY_1, ROOT
@@ -60,7 +60,9 @@ async def test_tls_is_verified_by_default(certificate: tuple[Path, Path]) -> Non
             await AsyncClient(api_key=KEY_1, url=emulator.url).connect()
         # ... and accepted when the caller trusts it explicitly.
         trusting = ssl.create_default_context(cafile=str(cert))
-        async with AsyncClient(api_key=KEY_1, url=emulator.url, ssl=trusting) as client:
+        async with AsyncClient(
+            api_key=KEY_1, url=emulator.url, connection=ConnectionSettings(ssl=trusting)
+        ) as client:
             assert (await client.user_data_stream.start()).status == 200
 
 

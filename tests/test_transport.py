@@ -1,12 +1,17 @@
 """The transport's shortcuts around websockets' queues: replies taken straight from
 the data callback, requests written without waiting, and websockets' own paths
-for everything else (fragmented, binary or invalid frames, a full write buffer)."""
+for everything else (fragmented, binary or invalid frames, a full write buffer).
+
+Every test runs twice: through the shortcuts (websockets internals), and through
+the public-API fallback (``internals=False``, what ``BINANCE_USDM_WS_NO_INTERNALS=1``
+or a websockets without those internals selects)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,7 +20,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import ServerConnection, serve
 
 from binance_usdm_ws import ConnectionClosedError, UserDataStreamPingResponse
-from binance_usdm_ws._transport import Connection, _ApiConnection
+from binance_usdm_ws._io.connection import Connection
+from binance_usdm_ws._io.socket import Socket, uses_internals
 
 Reply = Callable[[ServerConnection, dict[str, Any]], Any]
 
@@ -40,23 +46,44 @@ async def _ping(connection: Connection, timeout: float = 5.0) -> UserDataStreamP
     )
 
 
+@pytest.fixture(params=[True, False], ids=["internals", "public-fallback"])
+def internals(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+async def _open(url: str, internals: bool) -> Connection:
+    return await Connection.open(url, {"internals": internals})
+
+
 def test_websockets_still_has_what_the_shortcuts_use() -> None:
-    # Not documented by websockets (see _ApiConnection): an upgrade that renames
-    # them must fail here, not on a user's first call.
+    # Not documented by websockets (see Socket): an upgrade that renames them must
+    # show here; the client then falls back to the public API by itself.
     assert callable(ClientConnection.process_event)
     assert callable(ClientConnection.send_data)
+    assert uses_internals() or os.environ.get("BINANCE_USDM_WS_NO_INTERNALS")
 
 
 async def _whole(ws: ServerConnection, request: dict[str, Any]) -> None:
     await ws.send(_reply_text(request))
 
 
+async def test_the_fallback_uses_websockets_public_api_only() -> None:
+    async with _server(_whole) as url:
+        connection = await _open(url, False)
+        try:
+            assert type(connection._ws) is ClientConnection  # no subclass, no callback
+            replies = await asyncio.gather(*(_ping(connection) for _ in range(50)))
+            assert {r.result.listen_key for r in replies} == {"lk"}
+        finally:
+            await connection.close()
+
+
 async def test_connections_use_the_shortcuts() -> None:
     async with _server(_whole) as url:
-        connection = await Connection.open(url)
+        connection = await _open(url, True)
         try:
             ws = connection._ws
-            assert isinstance(ws, _ApiConnection) and ws.on_text is not None
+            assert isinstance(ws, Socket) and ws.on_text is not None
             for name in ("paused", "protocol", "transport"):
                 assert hasattr(ws, name), name
             # Count what takes each shortcut: every reply and every request should.
@@ -73,7 +100,7 @@ async def test_connections_use_the_shortcuts() -> None:
                 return sent
 
             ws.on_text = counted_on_text
-            ws.send_text_now = counted_send  # type: ignore[method-assign]
+            connection._send_now = counted_send
             replies = await asyncio.gather(*(_ping(connection) for _ in range(50)))
             assert {r.result.listen_key for r in replies} == {"lk"}
             assert texts.count("sent") == 50 and len(texts) == 100  # 50 written, 50 replies
@@ -81,13 +108,13 @@ async def test_connections_use_the_shortcuts() -> None:
             await connection.close()
 
 
-async def test_a_fragmented_reply_takes_websockets_own_path() -> None:
+async def test_a_fragmented_reply_takes_websockets_own_path(internals: bool) -> None:
     async def fragmented(ws: ServerConnection, request: dict[str, Any]) -> None:
         text = _reply_text(request)
         await ws.send([text[:10], text[10:30], text[30:]])  # three frames, one message
 
     async with _server(fragmented) as url:
-        connection = await Connection.open(url)
+        connection = await _open(url, internals)
         try:
             replies = await asyncio.gather(*(_ping(connection) for _ in range(3)))
             assert [r.result.listen_key for r in replies] == ["lk"] * 3
@@ -95,12 +122,12 @@ async def test_a_fragmented_reply_takes_websockets_own_path() -> None:
             await connection.close()
 
 
-async def test_invalid_utf8_in_a_text_frame_ends_the_connection() -> None:
+async def test_invalid_utf8_in_a_text_frame_ends_the_connection(internals: bool) -> None:
     async def invalid(ws: ServerConnection, request: dict[str, Any]) -> None:
         await ws.send(b'{"id": "\xff"}', text=True)
 
     async with _server(invalid) as url:
-        connection = await Connection.open(url)
+        connection = await _open(url, internals)
         try:
             # websockets 17 closes with 1007 itself; older ones raise in recv(), and
             # the reader task then closes with 1011. Either way the call fails at once.
@@ -111,12 +138,11 @@ async def test_invalid_utf8_in_a_text_frame_ends_the_connection() -> None:
             await connection.close()
 
 
-async def test_a_full_write_buffer_makes_the_call_wait_for_it() -> None:
+async def test_a_full_write_buffer_makes_the_call_wait_for_it(internals: bool) -> None:
     async with _server(_whole) as url:
-        connection = await Connection.open(url)
+        connection = await _open(url, internals)
         try:
             ws = connection._ws
-            assert isinstance(ws, _ApiConnection)
             ws.pause_writing()  # what asyncio does when the socket's buffer is full
             call = asyncio.ensure_future(_ping(connection))
             for _ in range(50):
@@ -129,10 +155,10 @@ async def test_a_full_write_buffer_makes_the_call_wait_for_it() -> None:
 
 
 async def test_a_bug_in_reading_a_reply_closes_the_connection_and_fails_the_call(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, internals: bool
 ) -> None:
     async with _server(_whole) as url:
-        connection = await Connection.open(url)
+        connection = await _open(url, internals)
         try:
 
             def broken(frame: str | bytes) -> list[Any]:

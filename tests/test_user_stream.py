@@ -33,6 +33,7 @@ from binance_usdm_ws import (
     decode_event,
     stream_url_for,
 )
+from binance_usdm_ws._io.socket import uses_internals
 from binance_usdm_ws.events import ListenKeyExpiredEvent, StrategyUpdateEvent
 from binance_usdm_ws.testing import Emulator, FakeClock
 
@@ -230,6 +231,12 @@ async def test_a_refused_key_is_replaced_and_reported_once(
         assert stream.gaps == 1
 
 
+internals_only = pytest.mark.skipif(
+    not uses_internals(), reason="server pings are seen only through websockets internals"
+)
+
+
+@internals_only
 async def test_idle_connection_is_replaced(
     fake_client: AsyncClient, emulator: Emulator, clock: FakeClock
 ) -> None:
@@ -249,6 +256,7 @@ async def test_idle_connection_is_replaced(
         assert emulator.streams.connections_accepted == 2
 
 
+@internals_only
 async def test_server_pings_keep_an_idle_stream_alive(
     fake_client: AsyncClient, emulator: Emulator, clock: FakeClock
 ) -> None:
@@ -258,6 +266,20 @@ async def test_server_pings_keep_an_idle_stream_alive(
             await until(lambda: stream.last_received_at == clock.time())
         assert stream.connected and stream.gaps == 0
         assert emulator.streams.connections_accepted == 1
+
+
+async def test_in_the_fallback_a_pong_keeps_a_silent_stream_alive(
+    emulator: Emulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("binance_usdm_ws._io.socket.USE_INTERNALS", False)
+    emulator.streams.ping_interval = None  # silent, but the socket answers pings
+    async with AsyncClient(api_key=KEY_1, url=emulator.url, clock=clock) as client:
+        async with client.user_data_events(idle_timeout=5 * MINUTE) as stream:
+            opened = clock.time()
+            clock.advance(5 * MINUTE)
+            await until(lambda: (stream.last_received_at or 0) > opened)  # the probe's pong
+            assert stream.connected and stream.gaps == 0
+            assert emulator.streams.connections_accepted == 1
 
 
 async def test_a_fatal_keepalive_error_ends_the_stream_after_its_events(

@@ -16,16 +16,35 @@ offline tests is in :mod:`binance_usdm_ws.testing`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-from . import errors
-from ._client import PROD_URL, TESTNET_URL, AsyncClient
-from ._clock import Clock, SystemClock
-from ._hooks import MethodInfo
-from ._methods import METHODS, MODEL_NAMES
-from ._supervisor import Backoff
-from ._sync_client import Client
+from . import errors, events
+from ._client import PROD_URL, TESTNET_URL, AsyncClient, Client, ConnectionSettings
+from ._core.backoff import Backoff
+from ._core.clock import Clock, SystemClock
+from ._core.events import UnknownEvent, UserDataEvent, decode_event, ms_to_datetime
+from ._core.hooks import MethodInfo
+from ._generated import models as _models
+from ._generated.methods import METHODS
+from ._generated.models import *  # noqa: F403  (every model; named in _models.__all__)
+from ._services.keepalive import (
+    LISTEN_KEY_VALIDITY,
+    Keepalive,
+    KeepaliveEvent,
+    KeepaliveFleet,
+    ListenKeyRecreated,
+    ListenKeyRenewalFailed,
+    ListenKeyRenewed,
+    ListenKeyStarted,
+    ListenKeyStopped,
+)
+from ._services.user_stream import (
+    STREAM_URL,
+    TESTNET_STREAM_URL,
+    GapReason,
+    StreamGap,
+    StreamItem,
+    UserDataEvents,
+    stream_url_for,
+)
 from .errors import (
     ApiError,
     BadRequestError,
@@ -49,6 +68,8 @@ __all__ = [
     "LISTEN_KEY_VALIDITY",
     "METHODS",
     "PROD_URL",
+    "STREAM_URL",
+    "TESTNET_STREAM_URL",
     "TESTNET_URL",
     "ApiError",
     "AsyncClient",
@@ -59,7 +80,9 @@ __all__ = [
     "ClientRateLimitedError",
     "Clock",
     "ConnectionClosedError",
+    "ConnectionSettings",
     "ForbiddenError",
+    "GapReason",
     "InvalidApiKeyError",
     "IpBannedError",
     "Keepalive",
@@ -76,86 +99,17 @@ __all__ = [
     "RateLimitedError",
     "RequestTimeoutError",
     "ServerError",
-    "SystemClock",
-    "UnauthorizedError",
-    "errors",
-]
-__all__ += MODEL_NAMES  # the generated models, loaded on first use (see _LAZY)
-__all__ += [
-    "STREAM_URL",
-    "TESTNET_STREAM_URL",
-    "GapReason",
     "StreamGap",
     "StreamItem",
+    "SystemClock",
+    "UnauthorizedError",
     "UnknownEvent",
     "UserDataEvent",
     "UserDataEvents",
     "decode_event",
+    "errors",
     "events",
     "ms_to_datetime",
     "stream_url_for",
 ]
-
-# The generated models (and attrs, cattrs), the keepalive service, the user data
-# stream and its ~40 event models load on first use: importing the package costs
-# only what creating a client needs.
-_LAZY = dict.fromkeys(MODEL_NAMES, "_models")
-_LAZY |= {
-    "LISTEN_KEY_VALIDITY": "_keepalive",
-    "Keepalive": "_keepalive",
-    "KeepaliveEvent": "_keepalive",
-    "KeepaliveFleet": "_keepalive",
-    "ListenKeyRecreated": "_keepalive",
-    "ListenKeyRenewalFailed": "_keepalive",
-    "ListenKeyRenewed": "_keepalive",
-    "ListenKeyStarted": "_keepalive",
-    "ListenKeyStopped": "_keepalive",
-    "STREAM_URL": "_user_stream",
-    "TESTNET_STREAM_URL": "_user_stream",
-    "GapReason": "_user_stream",
-    "StreamGap": "_user_stream",
-    "StreamItem": "_user_stream",
-    "UserDataEvents": "_user_stream",
-    "decode_event": "_user_stream",
-    "stream_url_for": "_user_stream",
-    "UnknownEvent": "_events",
-    "UserDataEvent": "_events",
-    "ms_to_datetime": "_events",
-    "events": "events",
-}
-
-if TYPE_CHECKING:
-    from . import events
-    from ._events import UnknownEvent, UserDataEvent, ms_to_datetime
-    from ._keepalive import (
-        LISTEN_KEY_VALIDITY,
-        Keepalive,
-        KeepaliveEvent,
-        KeepaliveFleet,
-        ListenKeyRecreated,
-        ListenKeyRenewalFailed,
-        ListenKeyRenewed,
-        ListenKeyStarted,
-        ListenKeyStopped,
-    )
-    from ._models import *  # noqa: F403  (the generated models; see _models.__all__)
-    from ._user_stream import (
-        STREAM_URL,
-        TESTNET_STREAM_URL,
-        GapReason,
-        StreamGap,
-        StreamItem,
-        UserDataEvents,
-        decode_event,
-        stream_url_for,
-    )
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f".{module_name}", __name__)
-    value = module if module_name == name else getattr(module, name)
-    globals()[name] = value
-    return value
+__all__ += _models.__all__  # the generated models of requests and replies

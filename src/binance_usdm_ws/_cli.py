@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._client import AsyncClient
-from ._converter import CONVERTER
-from ._events import UnknownEvent, ms_to_datetime
-from ._keepalive import (
+from ._core.converter import CONVERTER
+from ._core.events import UnknownEvent, ms_to_datetime
+from ._generated.models import RateLimit
+from ._services.keepalive import (
     KeepaliveEvent,
     ListenKeyRecreated,
     ListenKeyRenewalFailed,
@@ -28,10 +29,8 @@ from ._keepalive import (
     ListenKeyStarted,
     ListenKeyStopped,
 )
-from ._models import RateLimit
-from ._user_stream import StreamGap, StreamItem
+from ._services.user_stream import StreamGap, StreamItem
 from .errors import ApiError, BinanceWsError, redact
-from .testing import Emulator, FakeClock
 
 __all__ = ["main"]
 
@@ -214,6 +213,8 @@ async def _events(args: argparse.Namespace) -> int:
 
 
 async def _demo() -> int:
+    from .testing import Emulator, FakeClock  # the emulator loads only for the commands using it
+
     clock = FakeClock()
     async with Emulator(api_keys={DEMO_API_KEY}, clock=clock) as emulator:
         print(f"emulator listening on {emulator.url} (simulated clock)")
@@ -244,6 +245,8 @@ async def _demo() -> int:
 
 
 async def _emulator(host: str, port: int, api_keys: list[str]) -> int:
+    from .testing import Emulator
+
     stop = _stop_signals()
     async with Emulator(api_keys=api_keys, host=host, port=port) as emulator:
         keys = ", ".join(redact(k) for k in api_keys) or "(none)"

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._models import RateLimit
+    from ._generated.models import RateLimit
 
 __all__ = [
     "ApiError",

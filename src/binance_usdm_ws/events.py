@@ -11,10 +11,9 @@ turns a stream frame into one.
 
 from __future__ import annotations
 
-from ._event_models import *  # noqa: F403  (the generated event models)
-from ._event_models import __all__ as _event_models_all
-from ._events import UnknownEvent, UserDataEvent, ms_to_datetime
-from ._user_stream import decode_event
+from ._core.events import UnknownEvent, UserDataEvent, decode_event, ms_to_datetime
+from ._generated import event_models as _event_models
+from ._generated.event_models import *  # noqa: F403  (every event model)
 
 __all__ = ["UnknownEvent", "UserDataEvent", "decode_event", "ms_to_datetime"]
-__all__ += _event_models_all
+__all__ += _event_models.__all__

@@ -55,8 +55,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .._logging import ApiKeyRedactor
-from .._loop_thread import LoopThread
+from .._core.log import ApiKeyRedactor
+from .._io.loop_thread import LoopThread
 from ..errors import redact
 from ._clock import wall_clock_ms
 from ._faults import Faults
@@ -99,6 +99,47 @@ class _Reject(Exception):
 class _ListenKey:
     key: str
     expires_at_ms: int
+
+
+class ListenKeys:
+    """The emulator's listenKeys by API key: what its methods change and its streams serve."""
+
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self._clock = clock
+        self._entries: dict[str, _ListenKey] = {}
+
+    def active(self, api_key: str) -> _ListenKey | None:
+        """The API key's listenKey, unless it expired (then it is dropped)."""
+        entry = self._entries.get(api_key)
+        if entry is not None and entry.expires_at_ms <= self._clock():
+            del self._entries[api_key]
+            return None
+        return entry
+
+    def is_current(self, api_key: str, entry: _ListenKey) -> bool:
+        """Whether ``entry`` is still the API key's (not stopped or deleted; maybe expired)."""
+        return self._entries.get(api_key) is entry
+
+    def owner(self, listen_key: str) -> tuple[str, _ListenKey] | None:
+        """The API key whose active listenKey is ``listen_key``, and its entry."""
+        for api_key, entry in list(self._entries.items()):
+            if entry.key == listen_key and self.active(api_key) is entry:
+                return api_key, entry
+        return None
+
+    def start(self, api_key: str) -> _ListenKey:
+        """The active key with its validity renewed, or a new one."""
+        entry = self.active(api_key)
+        expires = self._clock() + LISTEN_KEY_TTL_MS
+        if entry is None:
+            key = "".join(secrets.choice(_LISTEN_KEY_ALPHABET) for _ in range(64))
+            entry = self._entries[api_key] = _ListenKey(key, expires)
+        else:
+            entry.expires_at_ms = expires
+        return entry
+
+    def remove(self, api_key: str) -> None:
+        self._entries.pop(api_key, None)
 
 
 @attrs.define
@@ -171,13 +212,13 @@ class Emulator:
         self._ssl = ssl
         self._server: Server | None = None
         self._thread: LoopThread | None = None
-        self._listen_keys: dict[str, _ListenKey] = {}
+        self._listen_keys = ListenKeys(lambda: self.clock())
         self._weight_window = -1
         self._weight_used = 0
         self._hold = False
         self._held: list[tuple[ServerConnection, str]] = []
         self._held_changed = asyncio.Event()
-        self.streams = UserStreams(self)
+        self.streams = UserStreams(self, self._listen_keys)
         """The user data streams: ``await emulator.streams.push(api_key, event)``."""
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -245,17 +286,17 @@ class Emulator:
 
     def listen_key(self, api_key: str) -> str | None:
         """The API key's active listenKey, or ``None`` (never started, stopped or expired)."""
-        entry = self._active_listen_key(api_key)
+        entry = self._listen_keys.active(api_key)
         return entry.key if entry else None
 
     def listen_key_expires_at(self, api_key: str) -> int | None:
         """When the API key's active listenKey expires, in epoch ms, or ``None``."""
-        entry = self._active_listen_key(api_key)
+        entry = self._listen_keys.active(api_key)
         return entry.expires_at_ms if entry else None
 
     def delete_listen_key(self, api_key: str) -> None:
         """Invalidate the API key's listenKey server-side, as if it had expired."""
-        self._listen_keys.pop(api_key, None)
+        self._listen_keys.remove(api_key)
 
     async def drop_connections(self, code: int = 1011, reason: str = "") -> None:
         """Close every client connection with ``code``; the server keeps listening."""
@@ -446,27 +487,12 @@ class Emulator:
             raise _Reject(401, -2015, "Invalid API-key, IP, or permissions for action.")
         return api_key
 
-    def _active_listen_key(self, api_key: str) -> _ListenKey | None:
-        entry = self._listen_keys.get(api_key)
-        if entry is not None and entry.expires_at_ms <= self.clock():
-            del self._listen_keys[api_key]
-            return None
-        return entry
-
     def _start(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
-        api_key = self._authenticate(params)
-        entry = self._active_listen_key(api_key)
-        expires = self.clock() + LISTEN_KEY_TTL_MS
-        if entry is None:
-            key = "".join(secrets.choice(_LISTEN_KEY_ALPHABET) for _ in range(64))
-            entry = self._listen_keys[api_key] = _ListenKey(key, expires)
-        else:
-            entry.expires_at_ms = expires
-        return {"listenKey": entry.key}
+        return {"listenKey": self._listen_keys.start(self._authenticate(params)).key}
 
     def _ping(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
         api_key = self._authenticate(params)
-        entry = self._active_listen_key(api_key)
+        entry = self._listen_keys.active(api_key)
         if entry is None:
             raise _Reject(400, -1125, "This listenKey does not exist.")
         entry.expires_at_ms = self.clock() + LISTEN_KEY_TTL_MS
@@ -474,9 +500,9 @@ class Emulator:
 
     def _stop(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
         api_key = self._authenticate(params)
-        if self._active_listen_key(api_key) is None:
+        if self._listen_keys.active(api_key) is None:
             raise _Reject(400, -1125, "This listenKey does not exist.")
-        del self._listen_keys[api_key]
+        self._listen_keys.remove(api_key)
         return {}
 
     def _session_status(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:

@@ -42,10 +42,10 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from .._converter import CONVERTER
+from .._core.converter import CONVERTER
 
 if TYPE_CHECKING:
-    from ._emulator import Emulator, _ListenKey
+    from ._emulator import Emulator, ListenKeys, _ListenKey
 
 __all__ = ["UserStreams"]
 
@@ -83,12 +83,16 @@ class UserStreams:
     """The emulator's user data streams: ``emulator.streams``.
 
     Args:
-        emulator: the emulator whose listenKeys the streams serve.
+        emulator: the emulator whose streams these are.
+        listen_keys: the emulator's listenKeys.
         ping_interval: seconds between the server's pings; ``None``: never.
     """
 
-    def __init__(self, emulator: Emulator, *, ping_interval: float | None = 180.0) -> None:
+    def __init__(
+        self, emulator: Emulator, listen_keys: ListenKeys, *, ping_interval: float | None = 180.0
+    ) -> None:
         self._emulator = emulator
+        self._keys = listen_keys
         self.ping_interval = ping_interval
         self.connections_accepted = 0
         """How many stream sockets the emulator has accepted."""
@@ -116,7 +120,7 @@ class UserStreams:
         encoded as the SDK encodes it. Returns 0 when the key is not active.
         """
         payload = event if isinstance(event, Mapping) else CONVERTER.unstructure(event)
-        entry = self._active(api_key)
+        entry = self._keys.active(api_key)
         if entry is None:
             return 0
         text = json.dumps(payload, separators=(",", ":"))
@@ -135,14 +139,14 @@ class UserStreams:
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Refuse the handshake unless it names an active listenKey."""
         parsed = _parse(request.path)
-        if parsed is None or parsed[0] is None or self._owner(parsed[0]) is None:
+        if parsed is None or parsed[0] is None or self._keys.owner(parsed[0]) is None:
             return connection.respond(HTTPStatus.BAD_REQUEST, _REFUSED)
         return None
 
     async def serve(self, ws: ServerConnection) -> None:
         """Hold one stream socket open until it closes; frames from the client are ignored."""
         parsed = _parse(ws.request.path if ws.request else "")
-        owner = self._owner(parsed[0]) if parsed and parsed[0] else None
+        owner = self._keys.owner(parsed[0]) if parsed and parsed[0] else None
         if parsed is None or owner is None:  # the key went away since the handshake
             await ws.close(1008, "This listenKey does not exist.")
             return
@@ -166,16 +170,6 @@ class UserStreams:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _active(self, api_key: str) -> _ListenKey | None:
-        return self._emulator._active_listen_key(api_key)
-
-    def _owner(self, listen_key: str) -> tuple[str, _ListenKey] | None:
-        """The API key whose active listenKey is ``listen_key``, and its entry."""
-        for api_key, entry in list(self._emulator._listen_keys.items()):
-            if entry.key == listen_key and self._active(api_key) is entry:
-                return api_key, entry
-        return None
-
     async def _sleep(self, seconds: float) -> None:
         sleep = getattr(self._emulator.clock, "sleep", None)
         if sleep is not None:
@@ -188,7 +182,7 @@ class UserStreams:
         clock = self._emulator.clock
         while entry.expires_at_ms > clock():  # renewals move expires_at_ms
             await self._sleep((entry.expires_at_ms - clock()) / 1000)
-        if self._emulator._listen_keys.get(subscriber.api_key) is not entry:
+        if not self._keys.is_current(subscriber.api_key, entry):
             return  # stopped or deleted before it expired
         expired = {"e": "listenKeyExpired", "E": clock(), "listenKey": entry.key}
         await self._send(subscriber, json.dumps(expired, separators=(",", ":")))

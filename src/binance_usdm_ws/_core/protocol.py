@@ -15,41 +15,45 @@ import itertools
 import json
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from ._hooks import LazyModule
-from ._logging import logger
-from .errors import ApiError, BinanceWsError, ProtocolError, RequestTimeoutError, error_from_reply
+from .._generated.models import ErrorResponse
+from ..errors import ApiError, BinanceWsError, ProtocolError, RequestTimeoutError, error_from_reply
+from .internals import USE_INTERNALS
+from .log import logger
 
-if TYPE_CHECKING:
-    from cattrs import Converter
-
-    from . import _models as models
-else:
-    models = LazyModule("._models", __package__)
-
-__all__ = ["Outcome", "Protocol"]
+__all__ = ["Outcome", "Protocol", "dumps"]
 
 
 W = TypeVar("W")
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_dumps: Callable[[Any], str] = _encoder.encode
-try:
-    from _json import make_encoder
-except ImportError:  # an interpreter without the C accelerator: keep _encoder.encode
-    pass
-else:
-    # What _encoder.encode builds on every call, built once (a request is never
-    # circular, so there is no markers dict to detect that).
-    _encode_chunks = make_encoder(
-        None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
-    )
-
-    def _dumps(value: Any) -> str:
-        return "".join(_encode_chunks(value, 0))
 
 
+def _make_dumps(use_internals: bool) -> Callable[[Any], str]:
+    """The compact JSON encoder of requests.
+
+    ``json.JSONEncoder.encode`` builds a C encoder on every call; with
+    ``use_internals`` (and CPython's C accelerator there) it is built once,
+    through the private ``_json.make_encoder``: about 1.2 µs less per request
+    (``bench/RESULTS.md``). Both give the same text; a request is never
+    circular, so the shortcut passes no markers dict.
+    """
+    if use_internals:
+        try:
+            from _json import make_encoder
+        except ImportError:
+            pass
+        else:
+            chunks = make_encoder(
+                None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
+            )
+            return lambda value: "".join(chunks(value, 0))
+    return _encoder.encode
+
+
+dumps = _make_dumps(USE_INTERNALS)
+"""Encode a request as compact JSON text (non-ASCII kept as is)."""
 _raw_decode = json.JSONDecoder().raw_decode
 
 
@@ -93,31 +97,23 @@ class _Pending(NamedTuple):
 class Protocol(Generic[W]):
     """The state of one connection's request/reply matching.
 
-    :meth:`prepare` registers a request and returns the text frame to send;
+    :meth:`encode` makes a request's id and text frame, :meth:`register` awaits its reply;
     :meth:`receive` takes a frame from the server and returns the outcomes it
     settles. A reply is delivered to the request whose ``id`` it carries and to
     no other. An ``"id": null`` error reply (e.g. an API key revoked, status
     401) cannot be tied to one request, so it fails every pending request.
     Frames that cannot be blamed on any request are logged and dropped.
 
-    Deadlines: a request prepared with a ``timeout`` fails with
+    Deadlines: a request registered with a ``timeout`` fails with
     :class:`~.errors.RequestTimeoutError` in :meth:`expire` once its time has
     passed. :meth:`alarm` says when the caller must next call :meth:`expire`,
     so that one timer per connection serves every call, instead of one per call.
     """
 
-    def __init__(
-        self,
-        *,
-        converter: Converter | None = None,
-        id_factory: Callable[[], str | int] | None = None,
-    ) -> None:
-        if converter is None:
-            # cattrs loads with the first connection, not with the package.
-            from ._converter import CONVERTER
+    def __init__(self, *, id_factory: Callable[[], str | int] | None = None) -> None:
+        from .converter import CONVERTER  # cattrs loads with the first connection, not the package
 
-            converter = CONVERTER
-        self._converter = converter
+        self._converter = CONVERTER
         # Each response type's structure function, found once per connection rather
         # than dispatched by the converter on every reply.
         self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}
@@ -133,25 +129,6 @@ class Protocol(Generic[W]):
         """Number of requests awaiting a reply."""
         return len(self._pending)
 
-    def prepare(
-        self,
-        method: str,
-        params: Mapping[str, Any] | None,
-        response_type: type[Any],
-        waiter: W,
-        *,
-        timeout: float | None = None,
-        now: float = 0.0,
-    ) -> tuple[str | int, str]:
-        """Register a request; return its id and the JSON text frame to send.
-
-        :meth:`encode` then :meth:`register`. With a ``timeout``, the request's
-        deadline is ``now + timeout``.
-        """
-        request_id, text = self.encode(method, params)
-        self.register(request_id, method, response_type, waiter, timeout=timeout, now=now)
-        return request_id, text
-
     def encode(self, method: str, params: Mapping[str, Any] | None) -> tuple[str | int, str]:
         """A fresh request id (not pending) and the JSON text frame of the request.
 
@@ -165,7 +142,7 @@ class Protocol(Generic[W]):
         message: dict[str, Any] = {"id": request_id, "method": method}
         if params:
             message["params"] = params
-        return request_id, _dumps(message)
+        return request_id, dumps(message)
 
     def register(
         self,
@@ -284,7 +261,7 @@ class Protocol(Generic[W]):
         self, message: dict[str, Any], request_id: str | int | None, method: str | None
     ) -> BinanceWsError:
         try:
-            reply = self._converter.structure(message, models.ErrorResponse)
+            reply = self._converter.structure(message, ErrorResponse)
         except Exception as exc:
             return ProtocolError(
                 f"cannot decode the error reply to {method} (id {request_id!r}): "

@@ -3,7 +3,7 @@
 :class:`UserDataEvents` (``client.user_data_events()``) owns everything a
 consumer of the stream needs:
 
-- a keepalive service for the API key's listenKey (:class:`~._keepalive.Keepalive`);
+- a keepalive service for the API key's listenKey (:class:`~.keepalive.Keepalive`);
 - one WebSocket to the stream URL with the current listenKey
   (``wss://fstream.binance.com/private/ws/<listenKey>``);
 - a new connection, with the current key, whenever the stream would
@@ -16,34 +16,38 @@ consumer of the stream needs:
   is live again, so that the consumer knows exactly when to resync its state
   from REST. Events that arrive are never dropped.
 
-:func:`decode_event` is the frame -> event step on its own (no I/O).
+Decoding a frame is :func:`~binance_usdm_ws._core.events.decode_event` (no I/O).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
-import json
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Callable
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
-from websockets.frames import Frame, Opcode
-from websockets.protocol import Event
 
-from ._event_models import ListenKeyExpiredEvent
-from ._events import UnknownEvent, UserDataEvent
-from ._keepalive import KeepaliveEvent, ListenKeyRecreated, ListenKeyStopped, _is_transient
-from ._logging import logger, websockets_logger
-from ._supervisor import Backoff
-from ._tasks import cancel_and_wait
-from .errors import BinanceWsError, ConnectionClosedError, ProtocolError, redact
-
-if TYPE_CHECKING:
-    from ._client import AsyncClient
+from .._core.backoff import Backoff
+from .._core.events import UnknownEvent, UserDataEvent, decode_event
+from .._core.log import logger
+from .._generated.event_models import ListenKeyExpiredEvent
+from .._io.socket import HandshakeRefused
+from .._io.stream import StreamSocket
+from .._io.tasks import cancel_and_wait
+from ..errors import BinanceWsError, ConnectionClosedError, ProtocolError, redact
+from . import ServiceHost
+from .keepalive import (
+    DEFAULT_INTERVAL,
+    DEFAULT_SAFETY_MARGIN,
+    Keepalive,
+    KeepaliveEvent,
+    ListenKeyRecreated,
+    ListenKeyStopped,
+    is_transient,
+)
 
 __all__ = [
     "STREAM_URL",
@@ -52,7 +56,6 @@ __all__ = [
     "StreamGap",
     "StreamItem",
     "UserDataEvents",
-    "decode_event",
     "stream_url_for",
 ]
 
@@ -65,8 +68,6 @@ _STREAM_BY_API_HOST = {
     "ws-fapi.binance.com": STREAM_URL,
     "testnet.binancefuture.com": TESTNET_STREAM_URL,
 }
-# Frames that show the server is alive: data and pings (not pongs to our own pings).
-_SIGNS_OF_LIFE = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PING})
 
 
 def stream_url_for(api_url: str) -> str:
@@ -79,41 +80,6 @@ def stream_url_for(api_url: str) -> str:
     parts = urlsplit(api_url)
     known = _STREAM_BY_API_HOST.get(parts.hostname or "")
     return known or urlunsplit((parts.scheme, parts.netloc, "/private/ws", "", ""))
-
-
-def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
-    """Decode one user data stream frame (or its parsed JSON) into a typed event.
-
-    Never raises for a JSON object: an event type the SDK has no model for
-    becomes an :class:`UnknownEvent`, and so does a known type whose payload
-    does not match its model (with ``error`` saying why). A combined-stream
-    wrapper (``{"stream": …, "data": {…}}``) is unwrapped.
-
-    Raises:
-        ProtocolError: the frame is not a JSON object.
-    """
-    if isinstance(frame, (str, bytes)):
-        try:
-            frame = json.loads(frame)
-        except (ValueError, RecursionError) as exc:
-            raise ProtocolError(f"user data stream frame is not JSON: {exc}") from None
-    if isinstance(frame, Mapping) and "stream" in frame and isinstance(frame.get("data"), dict):
-        frame = frame["data"]
-    if not isinstance(frame, Mapping):
-        raise ProtocolError(f"user data stream frame is not a JSON object: {frame!r:.100}")
-    raw = dict(frame)
-    from ._converter import CONVERTER  # loaded on first use: see the package's import cost
-
-    try:
-        event: UserDataEvent = CONVERTER.structure(raw, UserDataEvent)  # type: ignore[arg-type]
-    except Exception as exc:  # whatever cattrs raises: the payload does not match its model
-        tag = raw.get("e")
-        return UnknownEvent(
-            event_type=tag if isinstance(tag, str) else None,
-            raw=raw,
-            error=f"{type(exc).__name__}: {exc}",
-        )
-    return event
 
 
 class GapReason(enum.Enum):
@@ -155,26 +121,10 @@ StreamItem: TypeAlias = UserDataEvent | StreamGap
 """What iterating a :class:`UserDataEvents` gives: events, and gaps between them."""
 
 
-class _StreamSocket(ClientConnection):
-    """A websockets client connection that calls ``on_receive`` for every data frame and ping."""
-
-    on_receive: Callable[[], None] | None = None
-
-    def process_event(self, event: Event) -> None:
-        super().process_event(event)
-        if isinstance(event, Frame) and event.opcode in _SIGNS_OF_LIFE and self.on_receive:
-            self.on_receive()
-
-
-class _Refused(Exception):
-    """The server refused the handshake with a 4xx status: the listenKey may be invalid."""
-
-
 @attrs.define(eq=False)
 class _Connection:
-    ws: _StreamSocket
+    socket: StreamSocket
     listen_key: str
-    last_received_at: float
     verdict: tuple[GapReason, str] | None = None
     """Why the stream is closing this connection, if it decided to."""
 
@@ -226,10 +176,10 @@ class UserDataEvents:
         open_timeout: seconds to wait for a stream connection to open.
         backoff: delays between failed connection attempts (default 0.5 s
             doubling to 30 s, with jitter).
-        keepalive_options: options of the :class:`~binance_usdm_ws.Keepalive`
-            service (``interval``, ``on_event``, …). ``keep_keys`` defaults
-            to True here: a listenKey is shared by everything reading the
-            account's stream, so leaving does not close it.
+        interval, safety_margin, on_event: those of the
+            :class:`~binance_usdm_ws.Keepalive` service that keeps the key alive.
+        keep_keys: leave the listenKey open on exit (default True here: a
+            listenKey is shared by everything reading the account's stream).
 
     Raises:
         ValueError: a bad option (at creation).
@@ -237,14 +187,17 @@ class UserDataEvents:
 
     def __init__(
         self,
-        client: AsyncClient,
+        client: ServiceHost,
         api_key: str,
         *,
         stream_url: str | None = None,
         idle_timeout: float | None = 6 * 60.0,
         open_timeout: float | None = 10.0,
         backoff: Backoff | None = None,
-        **keepalive_options: Any,
+        interval: float = DEFAULT_INTERVAL,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
+        keep_keys: bool = True,
+        on_event: Callable[[KeepaliveEvent], object] | None = None,
     ) -> None:
         if idle_timeout is not None and idle_timeout <= 0:
             raise ValueError("idle_timeout must be positive (or None)")
@@ -259,12 +212,14 @@ class UserDataEvents:
         self._idle_timeout = idle_timeout
         self._open_timeout = open_timeout
         self._backoff = backoff or Backoff()
-        self._user_on_event: Callable[[KeepaliveEvent], object] | None = keepalive_options.pop(
-            "on_event", None
-        )
-        keepalive_options.setdefault("keep_keys", True)
-        self._keepalive = client.keepalive(
-            api_key, on_event=self._on_keepalive, **keepalive_options
+        self._user_on_event = on_event
+        self._keepalive = Keepalive(
+            client,
+            api_key,
+            interval=interval,
+            safety_margin=safety_margin,
+            keep_keys=keep_keys,
+            on_event=self._on_keepalive,
         )
         self._listen_key: str | None = None
         self._stale_key = False
@@ -297,7 +252,7 @@ class UserDataEvents:
 
         ``None`` between connections. The idle watchdog reads it.
         """
-        return self._connection.last_received_at if self._connection is not None else None
+        return self._connection.socket.last_received_at if self._connection is not None else None
 
     async def start(self) -> UserDataEvents:
         """Start the keepalive service and open the stream (no-op if started); return self.
@@ -334,7 +289,7 @@ class UserDataEvents:
         await cancel_and_wait(task)
         connection, self._connection = self._connection, None
         if connection is not None:
-            await connection.ws.close()
+            await connection.socket.close()
         await self._keepalive.stop()
 
     async def __aenter__(self) -> UserDataEvents:
@@ -393,33 +348,9 @@ class UserDataEvents:
 
     async def _open(self, listen_key: str) -> _Connection:
         url = f"{self._base}/{listen_key}"
-        try:
-            ws = await connect(
-                url,
-                open_timeout=self._open_timeout,
-                compression=None,
-                proxy=None,
-                logger=websockets_logger,
-                create_connection=_StreamSocket,
-            )
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            if 400 <= status < 500 and status not in (418, 429):  # not a rate limit
-                raise _Refused(f"the stream refused the listenKey (HTTP {status})") from exc
-            raise ConnectionClosedError(f"cannot open the user data stream: {exc}") from exc
-        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-            raise ConnectionClosedError(
-                f"cannot open the user data stream: {type(exc).__name__}: {exc}"
-            ) from exc
-        assert isinstance(ws, _StreamSocket)
-        connection = _Connection(ws, listen_key, self._clock.time())
-
-        def alive() -> None:
-            connection.last_received_at = self._clock.time()
-
-        ws.on_receive = alive
+        socket = await StreamSocket.open(url, self._clock, open_timeout=self._open_timeout)
         logger.debug("user data stream opened on %s", self._base)
-        return connection
+        return _Connection(socket, listen_key)
 
     async def _fetch_key(self) -> None:
         """Start (or get) the API key's listenKey with ``userDataStream.start``."""
@@ -433,19 +364,17 @@ class UserDataEvents:
         assert self._listen_key is not None
         try:
             return await self._open(self._listen_key)
-        except _Refused:
+        except HandshakeRefused:
             await self._fetch_key()
             try:
                 return await self._open(self._listen_key)
-            except _Refused as exc:
+            except HandshakeRefused as exc:
                 self._stale_key = True
-                raise ConnectionClosedError(str(exc)) from None
+                raise ConnectionClosedError(f"the stream refused the listenKey: {exc}") from None
 
     async def _pump(self) -> None:
         try:
             await self._run()
-        except asyncio.CancelledError:
-            raise
         except BinanceWsError as exc:  # fatal: e.g. the API key was revoked
             logger.error("user data stream of %s ends: %s", redact(self._api_key), exc)
             self._finish(exc)
@@ -461,7 +390,7 @@ class UserDataEvents:
                 try:
                     self._connection = await self._connect()
                 except BinanceWsError as exc:
-                    if not _is_transient(exc):
+                    if not is_transient(exc):
                         raise
                     delay = self._backoff.delay(failures)
                     failures += 1
@@ -475,10 +404,10 @@ class UserDataEvents:
             connection = self._connection
             reason, detail = await self._read(connection)
             self._connection = None
-            await connection.ws.close()
+            await connection.socket.close()
             if self._end is None:
                 idle = reason is GapReason.IDLE
-                began = connection.last_received_at if idle else self._clock.time()
+                began = connection.socket.last_received_at if idle else self._clock.time()
                 interruption = _Interruption(reason, detail, began, connection.listen_key)
                 logger.warning("user data stream interrupted (%s): %s", reason.value, detail)
 
@@ -506,32 +435,35 @@ class UserDataEvents:
         """Queue the connection's events until it must be replaced; say why."""
         watchdog = asyncio.ensure_future(self._watch(connection))
         try:
-            async for frame in connection.ws:
-                try:
-                    event = decode_event(frame)
-                except ProtocolError as exc:
-                    logger.warning("user data stream: skipped a frame: %s", exc)
-                    continue
-                if isinstance(event, UnknownEvent) and event.error is not None:
-                    logger.warning(
-                        "user data stream: %s did not decode: %s", event.event_type, event.error
-                    )
-                self._items.put_nowait(event)
-                if isinstance(event, ListenKeyExpiredEvent) and event.listen_key in (
-                    None,
-                    connection.listen_key,
-                ):
-                    self._stale_key = True
-                    connection.verdict = (GapReason.KEY_EXPIRED, "the stream sent listenKeyExpired")
-                    break
-        except ConnectionClosed:
-            pass
+            async with contextlib.aclosing(connection.socket.frames()) as frames:
+                async for frame in frames:
+                    if self._queue(frame, connection):
+                        break
         finally:
             watchdog.cancel()
         if connection.verdict is None:
-            close = connection.ws.protocol.close_exc
-            connection.verdict = (GapReason.DISCONNECTED, f"the socket closed ({close})")
+            reason = f"the socket closed ({connection.socket.close_reason})"
+            connection.verdict = (GapReason.DISCONNECTED, reason)
         return connection.verdict
+
+    def _queue(self, frame: str | bytes, connection: _Connection) -> bool:
+        """Queue a frame's event; True when it ends the connection (``listenKeyExpired``)."""
+        try:
+            event = decode_event(frame)
+        except ProtocolError as exc:
+            logger.warning("user data stream: skipped a frame: %s", exc)
+            return False
+        if isinstance(event, UnknownEvent) and event.error is not None:
+            logger.warning("user data stream: %s did not decode: %s", event.event_type, event.error)
+        self._items.put_nowait(event)
+        if isinstance(event, ListenKeyExpiredEvent) and event.listen_key in (
+            None,
+            connection.listen_key,
+        ):
+            self._stale_key = True
+            connection.verdict = (GapReason.KEY_EXPIRED, "the stream sent listenKeyExpired")
+            return True
+        return False
 
     async def _watch(self, connection: _Connection) -> None:
         """Close the connection when the key changes or it goes idle (recording why)."""
@@ -543,17 +475,19 @@ class UserDataEvents:
                 break
             waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._key_changed.wait())}
             if timeout is not None:
-                remaining = connection.last_received_at + timeout - clock.time()
-                if remaining <= 0:
+                remaining = connection.socket.last_received_at + timeout - clock.time()
+                if remaining <= 0 and not await connection.socket.probe():
                     connection.verdict = (
                         GapReason.IDLE,
                         f"no frame and no ping for {timeout:g} s",
                     )
                     break
+                if remaining <= 0:
+                    continue  # the probe was answered: alive
                 waits.add(asyncio.ensure_future(clock.sleep(remaining, background=True)))
             try:
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for waiting in waits:
                     waiting.cancel()
-        await connection.ws.close()
+        await connection.socket.close()

@@ -11,8 +11,10 @@ keys it holds:
   ``interval`` (jittered, and never later than the key's validity minus
   ``safety_margin``); the first pings are spread evenly over the interval so
   that a large fleet renews at a steady rate;
-- requests are paced from the ``rateLimits`` the server reports: the fleet
-  uses at most ``weight_budget`` of the REQUEST_WEIGHT limit per minute,
+- requests are paced by the client's rate limiter
+  (:class:`~binance_usdm_ws._core.ratelimit.RateLimiter`, which reads the
+  ``rateLimits`` the server reports): the fleet sends only while the
+  REQUEST_WEIGHT used this minute is under ``weight_budget`` of the limit,
   leaving the rest to the program's other requests;
 - -1125 (the key is gone: expired, deleted, or the server forgot it) starts a
   new key and reports it (:class:`ListenKeyRecreated`); a transient failure
@@ -34,16 +36,14 @@ import itertools
 import math
 import random
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import attrs
 
-from ._logging import logger
-from ._methods import METHODS
-from ._models import RateLimit, RateLimitInterval, RateLimitType
-from ._supervisor import Backoff
-from ._tasks import cancel_and_wait
-from .errors import (
+from .._core.backoff import Backoff
+from .._core.log import logger
+from .._generated.methods import METHODS
+from .._io.tasks import cancel_and_wait
+from ..errors import (
     ApiError,
     BinanceWsError,
     ConnectionClosedError,
@@ -54,11 +54,10 @@ from .errors import (
     ServerError,
     redact,
 )
-
-if TYPE_CHECKING:
-    from ._client import AsyncClient
+from . import ServiceHost
 
 __all__ = [
+    "DEFAULT_INTERVAL",
     "LISTEN_KEY_VALIDITY",
     "Keepalive",
     "KeepaliveEvent",
@@ -73,6 +72,10 @@ __all__ = [
 
 LISTEN_KEY_VALIDITY = 60 * 60.0
 """Seconds a listenKey stays valid after its last start or ping."""
+DEFAULT_INTERVAL = 30 * 60.0
+"""Seconds between pings of one key, by default."""
+DEFAULT_SAFETY_MARGIN = 5 * 60.0
+"""A key is pinged at least this long before it would expire, by default."""
 
 _COALESCE = 1.0  # seconds: renewals due this close together share one wake-up
 
@@ -168,7 +171,8 @@ class _Subscription:
         self.dropped = 0
 
 
-def _is_transient(error: BinanceWsError) -> bool:
+def is_transient(error: BinanceWsError) -> bool:
+    """Whether a failed start, ping or stream connection is worth trying again."""
     if isinstance(error, (RequestTimeoutError, ConnectionClosedError, ProtocolError)):
         return True
     return isinstance(error, (ServerError, RateLimitedError)) or (
@@ -203,12 +207,12 @@ class KeepaliveFleet:
 
     def __init__(
         self,
-        client: AsyncClient,
+        client: ServiceHost,
         api_keys: Iterable[str],
         *,
-        interval: float = 30 * 60,
+        interval: float = DEFAULT_INTERVAL,
         jitter: float = 0.1,
-        safety_margin: float = 5 * 60,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
         weight_budget: float = 0.5,
         concurrency: int = 32,
         keep_keys: bool = False,
@@ -255,10 +259,7 @@ class KeepaliveFleet:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._unstarted = len(keys)
-        self._limit = 2400  # the documented REQUEST_WEIGHT limit until the server reports one
-        self._window = -1
-        self._used = 0
-        self._paused_until = 0.0
+        self._limiter = client.rate_limiter
         now = self._clock.time()
         for key in keys:
             self._schedule(key, now)
@@ -364,42 +365,20 @@ class KeepaliveFleet:
             heapq.heappop(self._due)
         return None
 
-    def _allowance(self, now: float) -> int:
-        window = math.floor(now / 60)
-        if window != self._window:
-            self._window, self._used = window, 0
-        return math.floor(self._limit * self._weight_budget) - self._used
-
-    def _observe(self, rate_limits: Sequence[RateLimit] | None, sent: int) -> None:
-        """Update the weight used in this window from a reply (or count ``sent`` without one)."""
-        for limit in rate_limits or ():
-            if (
-                limit.rate_limit_type is RateLimitType.REQUEST_WEIGHT
-                and limit.interval is RateLimitInterval.MINUTE
-                and limit.interval_num == 1
-                and limit.limit > 0
-            ):
-                self._limit = limit.limit
-                self._used = max(self._used, limit.count)
-                return
-        self._used += sent
-
     async def _run(self) -> None:
-        clock = self._clock
+        clock, limiter = self._clock, self._limiter
         while True:
             now = clock.time()
-            if now < self._paused_until:
-                await clock.sleep(self._paused_until - now)
-                continue
             next_due = self._next_due()
             if next_due is None:
                 return  # every key failed fatally
             if next_due > now + _COALESCE:
                 await clock.sleep(next_due - now)
                 continue
-            allowance = min(self._allowance(now), self._concurrency)
+            room, more_at = limiter.available("REQUEST_WEIGHT", self._weight_budget)
+            allowance = min(room, self._concurrency)
             if allowance < _WEIGHT:
-                await clock.sleep((math.floor(now / 60) + 1) * 60 - now)
+                await clock.sleep(more_at - now)
                 continue
             # Keys due within _COALESCE go in this batch: a moment early, one wake-up less.
             batch = self._pop_due(now + _COALESCE, allowance // _WEIGHT)
@@ -414,22 +393,19 @@ class KeepaliveFleet:
         try:
             if listen_key is None:
                 reply = await client.user_data_stream.start(api_key=key.api_key)
-                rate_limits, new_key = reply.rate_limits, reply.result.listen_key
+                new_key = reply.result.listen_key
             else:
                 pong = await client.user_data_stream.ping(api_key=key.api_key)
-                rate_limits, new_key = pong.rate_limits, pong.result.listen_key
-        except ListenKeyNotFoundError as error:
-            self._observe(error.rate_limits, _WEIGHT)
+                new_key = pong.result.listen_key
+        except ListenKeyNotFoundError:
             logger.info("listenKey of %s is gone; starting a new one", redact(key.api_key))
             key.previous, key.listen_key = key.listen_key or key.previous, None
             self._schedule(key.api_key, self._clock.time())
             return
         except BinanceWsError as error:
-            self._observe(error.rate_limits if isinstance(error, ApiError) else None, _WEIGHT)
             self._failed(key, error)
             return
         now = self._clock.time()
-        self._observe(rate_limits, _WEIGHT)
         key.failures = 0
         key.expires_at = now + LISTEN_KEY_VALIDITY
         key.listen_key = new_key
@@ -469,7 +445,7 @@ class KeepaliveFleet:
 
     def _failed(self, key: _Key, error: BinanceWsError) -> None:
         now = self._clock.time()
-        if not _is_transient(error):
+        if not is_transient(error):
             logger.error("keepalive of %s stopped: %s", redact(key.api_key), error)
             key.done, key.error = True, error
             if not key.started:
@@ -500,14 +476,10 @@ class KeepaliveFleet:
         if key.expires_at > now:
             # Retry early enough that the key cannot expire in between.
             delay = min(delay, max(1.0, (key.expires_at - now) / 4))
-        retry_after = error.retry_after if isinstance(error, ApiError) else None
-        if retry_after is not None:
-            self._paused_until = max(self._paused_until, retry_after / 1000)
-            delay = max(delay, retry_after / 1000 - now)
-        elif isinstance(error, RateLimitedError):
-            # No retryAfter: the weight window resets at the next minute.
-            self._paused_until = max(self._paused_until, (math.floor(now / 60) + 1) * 60)
-            delay = max(delay, self._paused_until - now)
+        if isinstance(error, RateLimitedError):
+            # Not before the pause the client's limiter took from it (retryAfter, or the
+            # next minute): every request of the fleet waits for that too.
+            delay = max(delay, self._limiter.resume_at() - now)
         logger.warning(
             "renewing the listenKey of %s failed, retry in %.1f s: %s",
             redact(key.api_key),
@@ -586,8 +558,28 @@ class Keepalive(KeepaliveFleet):
     start fails fatally (e.g. an invalid API key).
     """
 
-    def __init__(self, client: AsyncClient, api_key: str, **options: object) -> None:
-        super().__init__(client, [api_key], **options)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        client: ServiceHost,
+        api_key: str,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        jitter: float = 0.1,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
+        keep_keys: bool = False,
+        on_event: Callable[[KeepaliveEvent], object] | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(
+            client,
+            [api_key],
+            interval=interval,
+            jitter=jitter,
+            safety_margin=safety_margin,
+            keep_keys=keep_keys,
+            on_event=on_event,
+            backoff=backoff,
+        )
         self._api_key = api_key
 
     @property

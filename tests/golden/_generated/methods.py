@@ -15,25 +15,18 @@ One method per wire method, as twins with the same names: ``AsyncApi`` and
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from ._hooks import AsyncRequester, Auth, LazyModule, MethodInfo, SyncRequester
-
-if TYPE_CHECKING:
-    from . import _models as models
-    from ._models import (
-        DepthResponse,
-        FixtureEverythingV2Response,
-        SessionStatusResponse,
-        UserDataStreamPingResponse,
-    )
-else:
-    # The models (and attrs) load with the first call, not with the package.
-    models = LazyModule("._models", __package__)
+from .._core.hooks import AsyncRequester, Auth, MethodInfo, SyncRequester
+from .models import (
+    DepthResponse,
+    FixtureEverythingV2Response,
+    SessionStatusResponse,
+    UserDataStreamPingResponse,
+)
 
 __all__ = [
     "METHODS",
-    "MODEL_NAMES",
     "Api",
     "AsyncApi",
     "AsyncFixture",
@@ -75,26 +68,6 @@ METHODS: dict[str, MethodInfo] = {
     ),
 }
 """What the schema says of each wire method, by wire name."""
-
-MODEL_NAMES: tuple[str, ...] = (
-    "DepthLevel",
-    "DepthResponse",
-    "DepthResult",
-    "ErrorBody",
-    "ErrorResponse",
-    "FixtureEverythingV2Fill",
-    "FixtureEverythingV2Response",
-    "FixtureEverythingV2Result",
-    "RateLimit",
-    "RateLimitInterval",
-    "RateLimitType",
-    "RequestId",
-    "SessionStatusResponse",
-    "SessionStatusResult",
-    "UserDataStreamPingResponse",
-    "UserDataStreamPingResult",
-)
-"""The public names of the generated models (``_models.__all__``), known without loading them."""
 
 
 class AsyncFixture:
@@ -168,7 +141,7 @@ class AsyncFixture:
         return await self._requester._request(
             "v2/fixture.everything",
             params,
-            models.FixtureEverythingV2Response,
+            FixtureEverythingV2Response,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -220,7 +193,7 @@ class AsyncSession:
         return await self._requester._request(
             "session.status",
             params,
-            models.SessionStatusResponse,
+            SessionStatusResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,
@@ -279,7 +252,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.ping",
             params,
-            models.UserDataStreamPingResponse,
+            UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -289,12 +262,6 @@ class AsyncUserDataStream:
 
 class AsyncApi(AsyncRequester):
     """Every method group of the API; :class:`~binance_usdm_ws.AsyncClient` inherits from this."""
-
-    __slots__ = (
-        "fixture",
-        "session",
-        "user_data_stream",
-    )
 
     fixture: AsyncFixture
     """Methods ``fixture.*``."""
@@ -351,7 +318,7 @@ class AsyncApi(AsyncRequester):
         return await self._request(
             "depth",
             params,
-            models.DepthResponse,
+            DepthResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,
@@ -430,7 +397,7 @@ class Fixture:
         return self._requester._request(
             "v2/fixture.everything",
             params,
-            models.FixtureEverythingV2Response,
+            FixtureEverythingV2Response,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -482,7 +449,7 @@ class Session:
         return self._requester._request(
             "session.status",
             params,
-            models.SessionStatusResponse,
+            SessionStatusResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,
@@ -541,7 +508,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.ping",
             params,
-            models.UserDataStreamPingResponse,
+            UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -551,12 +518,6 @@ class UserDataStream:
 
 class Api(SyncRequester):
     """Every method group of the API; :class:`~binance_usdm_ws.Client` inherits from this."""
-
-    __slots__ = (
-        "fixture",
-        "session",
-        "user_data_stream",
-    )
 
     fixture: Fixture
     """Methods ``fixture.*``."""
@@ -613,7 +574,7 @@ class Api(SyncRequester):
         return self._request(
             "depth",
             params,
-            models.DepthResponse,
+            DepthResponse,
             auth=Auth.NONE,
             api_key=None,
             return_rate_limits=return_rate_limits,

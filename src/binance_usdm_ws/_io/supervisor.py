@@ -7,45 +7,23 @@
   and the old one is closed once its calls are answered (or after
   ``drain_timeout``).
 - Calls ask :meth:`Supervisor.connection` for the current connection and wait
-  for one while the supervisor re-dials, up to their own timeout.
+  for one while the supervisor re-dials, up to their own timeout. A call
+  before :meth:`Supervisor.start` starts it in the background (lazy
+  connect); a call after :meth:`Supervisor.close` fails at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
-from collections.abc import Callable
-from typing import Any
 
-from ._clock import Clock
-from ._logging import logger
-from ._tasks import cancel_and_wait
-from ._transport import Connection
-from .errors import ConnectionClosedError
+from .._core.backoff import Backoff
+from .._core.clock import Clock
+from .._core.log import logger
+from ..errors import ConnectionClosedError
+from .connection import Connection, ConnectOptions
+from .tasks import cancel_and_wait
 
-__all__ = ["Backoff", "Supervisor"]
-
-
-class Backoff:
-    """Exponential backoff with jitter: ``initial * 2**n``, capped at ``maximum``, times 0.5–1."""
-
-    def __init__(
-        self,
-        initial: float = 0.5,
-        maximum: float = 30.0,
-        *,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        if not 0 < initial <= maximum:
-            raise ValueError("backoff needs 0 < initial <= maximum")
-        self.initial = initial
-        self.maximum = maximum
-        self._rng = rng
-
-    def delay(self, attempt: int) -> float:
-        """The wait before retry number ``attempt`` (0-based)."""
-        ceiling: float = min(self.maximum, self.initial * 2.0 ** min(attempt, 32))
-        return ceiling * (0.5 + 0.5 * self._rng())
+__all__ = ["Supervisor"]
 
 
 class Supervisor:
@@ -54,7 +32,7 @@ class Supervisor:
     def __init__(
         self,
         url: str,
-        connect_options: dict[str, Any],
+        connect_options: ConnectOptions,
         clock: Clock,
         *,
         backoff: Backoff | None = None,
@@ -77,6 +55,8 @@ class Supervisor:
         self._draining: set[asyncio.Task[None]] = set()
         self.connections_opened = 0
         """How many connections this supervisor has opened (re-dials and rotations included)."""
+        self.closed = False
+        """True after :meth:`close`, until :meth:`start`: calls then fail at once."""
 
     @property
     def current(self) -> Connection | None:
@@ -90,6 +70,7 @@ class Supervisor:
 
     async def start(self) -> None:
         """Open the first connection (raising if that fails), then keep one open."""
+        self.closed = False
         if self.running:
             await self._ready.wait()
             return
@@ -119,13 +100,15 @@ class Supervisor:
             if current is not None and current.usable:
                 return current
             if not self.running:
-                raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
+                if self.closed:
+                    raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
+                self.start_in_background()
             remaining = None if deadline is None else deadline - loop.time()
             try:
                 if remaining is not None and remaining <= 0:
                     raise asyncio.TimeoutError
                 if current is not None and not current.closed:
-                    # Closing: once its reader ends, "ready" is cleared (see _closed).
+                    # Closing: once its reader ends, "ready" is cleared (see _ended).
                     await asyncio.wait_for(current.wait_closed(), remaining)
                 else:
                     await asyncio.wait_for(self._ready.wait(), remaining)
@@ -138,6 +121,7 @@ class Supervisor:
 
     async def close(self) -> None:
         """Stop re-dialling and close the connection."""
+        self.closed = True
         task, self._task = self._task, None
         await cancel_and_wait(task)
         current, self.latest = self.latest, None
@@ -151,16 +135,14 @@ class Supervisor:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _closed(self, connection: Connection) -> None:
+    def _ended(self, connection: Connection) -> None:
         """Called by a connection as it ends, before anything waiting on it resumes."""
         if connection is self.latest:
             self._ready.clear()
 
     async def _open(self) -> Connection:
         try:
-            connection = await Connection.open(
-                self._url, on_closed=self._closed, **self._connect_options
-            )
+            connection = await Connection.open(self._url, self._connect_options, self._ended)
         except ConnectionClosedError as exc:
             self._last_error = exc
             raise

@@ -13,24 +13,17 @@ One method per wire method, as twins with the same names: ``AsyncApi`` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._hooks import AsyncRequester, Auth, LazyModule, MethodInfo, SyncRequester
-
-if TYPE_CHECKING:
-    from . import _models as models
-    from ._models import (
-        UserDataStreamPingResponse,
-        UserDataStreamStartResponse,
-        UserDataStreamStopResponse,
-    )
-else:
-    # The models (and attrs) load with the first call, not with the package.
-    models = LazyModule("._models", __package__)
+from .._core.hooks import AsyncRequester, Auth, MethodInfo, SyncRequester
+from .models import (
+    UserDataStreamPingResponse,
+    UserDataStreamStartResponse,
+    UserDataStreamStopResponse,
+)
 
 __all__ = [
     "METHODS",
-    "MODEL_NAMES",
     "Api",
     "AsyncApi",
     "AsyncUserDataStream",
@@ -61,22 +54,6 @@ METHODS: dict[str, MethodInfo] = {
     ),
 }
 """What the schema says of each wire method, by wire name."""
-
-MODEL_NAMES: tuple[str, ...] = (
-    "ErrorBody",
-    "ErrorResponse",
-    "RateLimit",
-    "RateLimitInterval",
-    "RateLimitType",
-    "RequestId",
-    "UserDataStreamPingResponse",
-    "UserDataStreamPingResult",
-    "UserDataStreamStartResponse",
-    "UserDataStreamStartResult",
-    "UserDataStreamStopResponse",
-    "UserDataStreamStopResult",
-)
-"""The public names of the generated models (``_models.__all__``), known without loading them."""
 
 
 class AsyncUserDataStream:
@@ -130,7 +107,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.ping",
             params,
-            models.UserDataStreamPingResponse,
+            UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -178,7 +155,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.start",
             params,
-            models.UserDataStreamStartResponse,
+            UserDataStreamStartResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -226,7 +203,7 @@ class AsyncUserDataStream:
         return await self._requester._request(
             "userDataStream.stop",
             params,
-            models.UserDataStreamStopResponse,
+            UserDataStreamStopResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -236,8 +213,6 @@ class AsyncUserDataStream:
 
 class AsyncApi(AsyncRequester):
     """Every method group of the API; :class:`~binance_usdm_ws.AsyncClient` inherits from this."""
-
-    __slots__ = ("user_data_stream",)
 
     user_data_stream: AsyncUserDataStream
     """Methods ``userDataStream.*``."""
@@ -297,7 +272,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.ping",
             params,
-            models.UserDataStreamPingResponse,
+            UserDataStreamPingResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -345,7 +320,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.start",
             params,
-            models.UserDataStreamStartResponse,
+            UserDataStreamStartResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -393,7 +368,7 @@ class UserDataStream:
         return self._requester._request(
             "userDataStream.stop",
             params,
-            models.UserDataStreamStopResponse,
+            UserDataStreamStopResponse,
             auth=Auth.API_KEY,
             api_key=api_key,
             return_rate_limits=return_rate_limits,
@@ -403,8 +378,6 @@ class UserDataStream:
 
 class Api(SyncRequester):
     """Every method group of the API; :class:`~binance_usdm_ws.Client` inherits from this."""
-
-    __slots__ = ("user_data_stream",)
 
     user_data_stream: UserDataStream
     """Methods ``userDataStream.*``."""

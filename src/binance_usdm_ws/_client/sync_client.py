@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from ._client import AsyncClient
-from ._hooks import Auth
-from ._loop_thread import LoopThread
-from ._methods import Api
-from .errors import redact
+from .._core.clock import Clock
+from .._core.hooks import Auth, R
+from .._core.ratelimit import RateLimitMode
+from .._generated.methods import Api
+from .._io.loop_thread import LoopThread
+from ..errors import redact
+from .async_client import AsyncClient
+from .settings import ConnectionSettings
 
 __all__ = ["Client"]
-
-R = TypeVar("R")
 
 
 class Client(Api):
@@ -22,14 +23,41 @@ class Client(Api):
             print(client.user_data_stream.ping().result.listen_key)
 
     It has the same methods, arguments, replies and exceptions as
-    :class:`~binance_usdm_ws.AsyncClient` (whose options it takes), and runs
-    one on an event loop in a thread of its own: it works from any thread,
-    including one whose event loop is running.
+    :class:`~binance_usdm_ws.AsyncClient` (whose options it takes, with the
+    same meaning), and runs one on an event loop in a thread of its own: it
+    works from any thread, including one whose event loop is running.
+
+    Raises:
+        ValueError: a bad option.
     """
 
-    def __init__(self, api_key: str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        url: str | None = None,
+        testnet: bool = False,
+        timeout: float | None = 10.0,
+        return_rate_limits: bool = True,
+        clock: Clock | None = None,
+        rate_limit: RateLimitMode = "wait",
+        retries: int = 2,
+        max_pending: int = 10_000,
+        connection: ConnectionSettings | None = None,
+    ) -> None:
         super().__init__()
-        self._async = AsyncClient(api_key, **options)
+        self._async = AsyncClient(
+            api_key,
+            url=url,
+            testnet=testnet,
+            timeout=timeout,
+            return_rate_limits=return_rate_limits,
+            clock=clock,
+            rate_limit=rate_limit,
+            retries=retries,
+            max_pending=max_pending,
+            connection=connection,
+        )
         self._thread = LoopThread("binance_usdm_ws client")
 
     def __repr__(self) -> str:

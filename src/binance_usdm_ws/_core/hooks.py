@@ -1,11 +1,10 @@
 """The hand-written hooks that generated code calls.
 
-Generated method groups (:mod:`._methods`) build a request's ``params`` and
-hand it to :meth:`AsyncRequester._request` (or its blocking twin
-:meth:`SyncRequester._request`); the clients implement that hook.
-Generated code never reaches into the client otherwise. It reaches the
-generated models through a :class:`LazyModule`, so that importing the client
-does not import attrs and build every model class before the first call.
+Generated method groups (:mod:`binance_usdm_ws._generated.methods`) build a
+request's ``params`` and hand it to :meth:`AsyncRequester._request` (or its
+blocking twin :meth:`SyncRequester._request`); the clients implement that
+hook, and run every method through it (one request path). Generated code
+never reaches into the client otherwise.
 """
 
 from __future__ import annotations
@@ -13,12 +12,22 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
-import importlib
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["AsyncRequester", "Auth", "LazyModule", "MethodInfo", "SyncRequester"]
+from .._generated.models import RateLimit
 
-R = TypeVar("R")
+__all__ = ["AsyncRequester", "Auth", "MethodInfo", "Reply", "SyncRequester"]
+
+
+class Reply(Protocol):
+    """What every 200 reply model has (the envelope's ``rateLimits``)."""
+
+    @property
+    def rate_limits(self) -> Sequence[RateLimit] | None: ...
+
+
+R = TypeVar("R", bound=Reply)
 
 
 class Auth(enum.Enum):
@@ -30,31 +39,6 @@ class Auth(enum.Enum):
     """Security USER_STREAM / MARKET_DATA: ``apiKey`` in params, no signature."""
 
 
-class LazyModule:
-    """A module's attributes, importing the module on the first attribute read.
-
-    Each attribute read once is then kept on this object, so a later read is
-    a plain attribute lookup (generated methods read their response type on
-    every call).
-    """
-
-    def __init__(self, name: str, package: str | None) -> None:
-        self._lazy_target = (name, package)
-
-    def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("__"):  # copy and friends probe for dunders: not ours
-            raise AttributeError(attribute)
-        module = importlib.import_module(*self._lazy_target)
-        value = getattr(module, attribute)
-        setattr(self, attribute, value)
-        return value
-
-    def __repr__(self) -> str:
-        name, package = self._lazy_target
-        return f"<LazyModule {name!r} of {package!r}>"
-
-
-# A dataclass, not attrs: generated code builds these at import, before anything needs attrs.
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MethodInfo:
     """What the schema says of one wire method (see ``schema/methods/*.json``)."""
@@ -73,8 +57,6 @@ class MethodInfo:
 
 class AsyncRequester(abc.ABC):
     """Sends one request and returns its decoded reply; implemented by the client."""
-
-    __slots__ = ()
 
     @abc.abstractmethod
     async def _request(
@@ -101,8 +83,6 @@ class AsyncRequester(abc.ABC):
 
 class SyncRequester(abc.ABC):
     """The blocking twin of :class:`AsyncRequester`; implemented by the sync client."""
-
-    __slots__ = ()
 
     @abc.abstractmethod
     def _request(

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-
-from websockets.frames import Frame
+from typing import Any
 
 __all__ = ["ApiKeyRedactor", "logger", "websockets_logger"]
 
@@ -28,10 +27,12 @@ class ApiKeyRedactor(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], Frame):
+        # websockets logs each frame as one Frame argument (not imported here: no I/O in _core).
+        if isinstance(args, tuple) and len(args) == 1 and type(args[0]).__name__ == "Frame":
+            frame: Any = args[0]
             direction = str(record.msg)[:1]  # websockets logs "> %s" (sent) or "< %s"
             record.msg = f"{direction} %s [%d bytes]"
-            record.args = (args[0].opcode.name, len(args[0].data))
+            record.args = (frame.opcode.name, len(frame.data))
             return True
         message = record.getMessage()
         if "apiKey" in message:

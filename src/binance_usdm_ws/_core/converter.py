@@ -26,13 +26,13 @@ Policy:
   one-string ``Literal`` under the same wire name (the event models' ``e``)
   is decoded by that field's value, with one hook factory for every such
   union. At most one member without such a field is the fallback for any
-  other value (:class:`~._events.UnknownEvent` in ``UserDataEvent``);
+  other value (:class:`~.events.UnknownEvent` in ``UserDataEvent``);
   without a fallback, an unknown value fails. (cattrs'
   ``configure_tagged_union`` is registered per union and manages a tag key
-  of its own; our models already carry theirs.) :class:`~._events.UnknownEvent`
+  of its own; our models already carry theirs.) :class:`~.events.UnknownEvent`
   decodes from and encodes to the raw event object.
 - Detailed validation is off: decoding is on the hot path, and the caller
-  (:mod:`._protocol`) turns any failure into a :class:`~.errors.ProtocolError`
+  (:mod:`.protocol`) turns any failure into a :class:`~.errors.ProtocolError`
   naming the method. For the same reason enums and ``X | None`` get hooks
   that look up once, when they are built, what cattrs' own hooks look up on
   every value (the accepted values and errors are the same). A ``list[X]``
@@ -54,10 +54,9 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter as make_json_converter
 
-from ._events import UnknownEvent
-from .errors import ProtocolError
+from .events import UnknownEvent
 
-__all__ = ["CONVERTER", "decode", "make_converter"]
+__all__ = ["CONVERTER", "make_converter"]
 
 T = TypeVar("T")
 
@@ -253,17 +252,5 @@ def make_converter() -> Converter:
     return converter
 
 
-#: The converter the SDK uses; build your own with :func:`make_converter` to customise.
+#: The converter the SDK uses (the package's one instance).
 CONVERTER = make_converter()
-
-
-def decode(value: Any, cls: type[T], converter: Converter = CONVERTER) -> T:
-    """Structure parsed JSON ``value`` as ``cls``; any failure is a :class:`ProtocolError`.
-
-    Whatever the input, nothing but :class:`~binance_usdm_ws.errors.ProtocolError`
-    escapes (never a ``KeyError`` or ``TypeError`` from deep inside cattrs).
-    """
-    try:
-        return converter.structure(value, cls)
-    except Exception as exc:  # cattrs raises KeyError/TypeError/ValueError/ClassValidationError
-        raise ProtocolError(f"cannot decode {cls.__name__}: {type(exc).__name__}: {exc}") from exc

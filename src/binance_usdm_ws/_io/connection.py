@@ -1,38 +1,41 @@
-"""The websockets connection: sends requests, reads replies, settles waiters.
+"""One connection to the API: sends requests, reads replies, settles the calls waiting.
 
-This is the one place where websockets' exceptions are translated into ours.
-Each complete text frame goes to the sans-I/O :class:`~._protocol.Protocol`
-straight from websockets' ``data_received`` callback (:class:`_ApiConnection`),
-so a reply settles its call's future without a hop through a reader task; a
-request is written at once when nothing needs waiting for (no asynchronous
-context manager per call). The connection's reader task still consumes what
-websockets queues (binary, fragmented or invalid UTF-8 frames, all rare) and
-notices the end of the connection. Calls wait on plain futures (no per-call task, no ``wait_for``
-wrapper), timed by the protocol's deadlines and one loop timer per connection.
+Requests are encoded and replies decoded by the sans-I/O
+:class:`~binance_usdm_ws._core.protocol.Protocol`; this module moves their
+frames. With websockets' internals (:mod:`.socket`), each complete text frame
+goes to the protocol straight from websockets' data callback, so a reply
+settles its call's future without a hop through a reader task, and a request
+is written at once when nothing needs waiting for. The connection's reader
+task consumes what websockets queues (everything, in the public fallback;
+else binary, fragmented or invalid UTF-8 frames, all rare) and notices the
+end of the connection. Calls wait on plain futures (no per-call task, no
+``wait_for`` wrapper), timed by the protocol's deadlines and one loop timer
+per connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
-from websockets.frames import Frame, Opcode
-from websockets.protocol import Event, State
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
-from ._logging import logger, websockets_logger
-from ._protocol import Outcome, Protocol
-from .errors import BinanceWsError, ConnectionClosedError
+from .._core.log import logger
+from .._core.protocol import Outcome, Protocol
+from ..errors import BinanceWsError, ConnectionClosedError
+from .socket import Socket, dial
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "ConnectOptions"]
 
 
 R = TypeVar("R")
 
 Waiter = asyncio.Future[Any]
+ConnectOptions = Mapping[str, Any]
+"""Keyword arguments of :func:`.socket.dial` (timeouts, pings, ``max_size``, ``ssl``)."""
 
 
 def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError:
@@ -45,114 +48,39 @@ def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError
     return ConnectionClosedError(f"{what}: the connection failed: {type(exc).__name__}: {exc}")
 
 
-_TEXT = Opcode.TEXT
-
-
-class _ApiConnection(ClientConnection):
-    """websockets' client connection, handing each complete text frame to ``on_text``.
-
-    websockets documents ``create_connection`` (a subclass of
-    ``ClientConnection``) as its hook for customising a connection, and
-    ``process_event`` as the method subclasses override. A text frame with
-    ``fin`` set is a whole message (data frames never interleave), so it skips
-    websockets' receive queue; anything else (binary or fragmented messages,
-    invalid UTF-8) takes websockets' own path to :meth:`recv`.
-
-    :meth:`send_text_now` also relies on attributes websockets 15 to 17 share
-    but does not document (``paused``, ``send_data``); ``tests/test_transport.py``
-    checks they are there, so an upgrade that drops them fails the tests
-    rather than the first call.
-    """
-
-    on_text: Callable[[str], None] | None = None
-
-    def send_text_now(self, text: str) -> bool:
-        """Write one text frame at once if nothing needs waiting for; else return False.
-
-        What :meth:`send` does for a string, minus its asynchronous context
-        manager: nothing to wait for means the connection is open and its write
-        buffer is not full (``paused``, set by asyncio's flow control). The
-        caller awaits :meth:`send` when this returns False, which then waits,
-        or raises :class:`~websockets.exceptions.ConnectionClosed`.
-        """
-        if self.paused or self.protocol.state is not State.OPEN:
-            return False  # the caller tells "closing" (not sent) from "wait for the buffer"
-        self.protocol.send_text(text.encode())
-        try:
-            self.send_data()
-        except Exception:  # what send() does too: the connection is lost, the frame may be out
-            logger.debug("writing to the socket failed", exc_info=True)
-            self.transport.abort()
-        return True
-
-    def process_event(self, event: Event) -> None:
-        on_text = self.on_text
-        if on_text is not None and type(event) is Frame and event.opcode is _TEXT and event.fin:
-            try:
-                text = str(event.data, "utf-8")
-            except UnicodeDecodeError:
-                pass  # recv() raises it, as for any text frame websockets reads itself
-            else:
-                on_text(text)
-                return
-        super().process_event(event)
+def _not_now(text: str) -> bool:
+    """The public fallback of :meth:`Socket.send_text_now`: always ``await send()``."""
+    return False
 
 
 class Connection:
     """One open WebSocket connection to the API and its pending requests."""
 
     def __init__(
-        self,
-        ws: _ApiConnection,
-        protocol: Protocol[Waiter],
-        on_closed: Callable[[Connection], None] | None = None,
+        self, ws: ClientConnection, on_closed: Callable[[Connection], None] | None = None
     ) -> None:
         self._ws = ws
         self._on_closed = on_closed
-        self._protocol = protocol
+        self._protocol: Protocol[Waiter] = Protocol()
         self._loop = asyncio.get_running_loop()
         self._closed: ConnectionClosedError | None = None
         self._failing: asyncio.Task[None] | None = None  # closing after a bug in the reader
         self._reader = self._loop.create_task(self._read(), name="binance_usdm_ws reader")
-        ws.on_text = self._receive_text
+        if isinstance(ws, Socket):
+            ws.on_text = self._receive_text
+            self._send_now: Callable[[str], bool] = ws.send_text_now
+        else:
+            self._send_now = _not_now
 
     @classmethod
     async def open(
         cls,
         url: str,
-        *,
-        protocol: Protocol[Waiter] | None = None,
+        options: ConnectOptions,
         on_closed: Callable[[Connection], None] | None = None,
-        open_timeout: float | None = 10.0,
-        ping_interval: float | None = 20.0,
-        ping_timeout: float | None = 20.0,
-        max_size: int | None = 2**20,
-        ssl_context: ssl.SSLContext | None = None,
     ) -> Connection:
         """Open a connection to ``url``; raise :class:`ConnectionClosedError` when that fails."""
-        kwargs: dict[str, Any] = {}
-        if ssl_context is not None:
-            kwargs["ssl"] = ssl_context
-        try:
-            ws = await connect(
-                url,
-                open_timeout=open_timeout,
-                ping_interval=ping_interval,
-                ping_timeout=ping_timeout,
-                max_size=max_size,
-                compression=None,  # the API does not compress; skip negotiating it
-                proxy=None,
-                logger=websockets_logger,
-                create_connection=_ApiConnection,
-                **kwargs,
-            )
-        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-            raise ConnectionClosedError(
-                f"cannot connect to {_safe_url(url)}: {type(exc).__name__}: {exc}"
-            ) from exc
-        logger.debug("connected to %s", _safe_url(url))
-        assert isinstance(ws, _ApiConnection)  # what create_connection= makes
-        return cls(ws, protocol if protocol is not None else Protocol(), on_closed)
+        return cls(await dial(url, **options), on_closed)
 
     @property
     def usable(self) -> bool:
@@ -163,11 +91,6 @@ class Connection:
     def closed(self) -> bool:
         """True once the connection has ended (pending calls have then all failed)."""
         return self._closed is not None
-
-    @property
-    def pending(self) -> int:
-        """Number of requests awaiting a reply."""
-        return len(self._protocol)
 
     async def request(
         self,
@@ -185,7 +108,7 @@ class Connection:
             raise ConnectionClosedError(f"{method} was not sent: the connection ended", sent=False)
         loop, protocol = self._loop, self._protocol
         request_id, text = protocol.encode(method, params)
-        sent = self._ws.send_text_now(text)
+        sent = self._send_now(text)
         # Written (or not): what follows overlaps with the server's work on it.
         future: Waiter = loop.create_future()
         protocol.register(
@@ -207,7 +130,8 @@ class Connection:
                         raise ConnectionClosedError(
                             f"{method} was not sent: the connection is closing", sent=False
                         )
-                    await self._ws.send(text)
+                    # Encoded here: a lone surrogate fails this call, not the connection.
+                    await self._ws.send(text.encode(), text=True)
             except ConnectionClosed as exc:
                 raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
             result: R = await future
@@ -244,6 +168,7 @@ class Connection:
             _settle(self._protocol.receive(text))
         except Exception:  # never let a bug here break websockets' callback
             logger.exception("the connection reader failed")
+            assert isinstance(self._ws, Socket)  # only a Socket calls this
             self._ws.on_text = None  # the reader task takes over until the close
             self._failing = self._loop.create_task(self._ws.close(1011, "client reader failed"))
 
@@ -256,9 +181,8 @@ class Connection:
                 _settle(receive(frame))
         except ConnectionClosed as exc:
             failure = exc
-        except Exception as exc:  # never let the reader die silently
+        except Exception:  # never let the reader die silently (logged; the close says 1011)
             logger.exception("the connection reader failed")
-            failure = exc
             await ws.close(1011, "client reader failed")
         finally:
             if failure is None and ws.protocol.state is State.CLOSED:
@@ -295,8 +219,3 @@ def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[Waiter]) -> None
     alarm = protocol.alarm()
     if alarm is not None:
         loop.call_at(alarm, _expire, loop, protocol)
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its query string (which could carry a listenKey)."""
-    return url.split("?", 1)[0]

@@ -1,0 +1,458 @@
+"""The asyncio client, and the one path every request takes."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .._core.backoff import Backoff
+from .._core.clock import Clock, SystemClock
+from .._core.hooks import Auth, R
+from .._core.log import logger
+from .._core.ratelimit import Cost, RateLimiter, RateLimitMode
+from .._generated.methods import METHODS, AsyncApi
+from .._io.supervisor import Supervisor
+from .._services.keepalive import (
+    DEFAULT_INTERVAL,
+    DEFAULT_SAFETY_MARGIN,
+    Keepalive,
+    KeepaliveEvent,
+    KeepaliveFleet,
+)
+from .._services.user_stream import UserDataEvents
+from ..errors import (
+    ApiError,
+    ConnectionClosedError,
+    RequestTimeoutError,
+    ServerError,
+    redact,
+)
+from .settings import PROD_URL, TESTNET_URL, ConnectionSettings, check_url, with_query
+
+__all__ = ["AsyncClient"]
+
+_DEFAULT_CONNECTION = ConnectionSettings()
+
+
+class AsyncClient(AsyncApi):
+    """Client of the Binance USDⓈ-M Futures WebSocket API over one connection.
+
+    Methods are grouped by the dotted wire name (``userDataStream.ping`` is
+    ``client.user_data_stream.ping()``); every method takes keyword
+    arguments only and returns the typed reply, or raises an
+    :class:`~binance_usdm_ws.errors.ApiError` subclass for any status other
+    than 200. Many calls may be in flight at once.
+
+    Use it as ``async with AsyncClient(...) as client:``, or ``await
+    AsyncClient(...).connect()`` and later ``await client.close()``. A call
+    made before ``connect()`` opens the connection itself. Once open, the
+    client keeps a connection: after an unexpected close it re-dials with
+    exponential backoff and jitter, and it replaces the connection before the
+    server's 24-hour limit. Calls in flight when a connection drops fail at
+    once with :class:`~binance_usdm_ws.errors.ConnectionClosedError`; calls
+    made while re-dialling wait for the new connection, up to their timeout.
+    A request that never left the client is sent on the new connection; one
+    that may have been sent is never sent twice by the client, unless its
+    method is idempotent (``retries``).
+
+    Args:
+        api_key: default API key for methods that need one; each call may
+            pass its own ``api_key=`` instead. Never printed in full.
+        url: endpoint; defaults to production (or testnet with ``testnet=True``).
+        testnet: use :data:`~binance_usdm_ws.TESTNET_URL`.
+        timeout: default seconds to wait for each reply; ``None`` waits forever.
+        return_rate_limits: when False, the server leaves ``rateLimits`` out
+            of replies unless a call asks for them (``?returnRateLimits=false``).
+        clock: where the client's long waits (re-dial backoff, connection
+            age, keepalive intervals, pacing) come from; tests pass a
+            :class:`~binance_usdm_ws.testing.FakeClock`.
+        rate_limit: client-side pacing from the ``rateLimits`` replies
+            report: ``"wait"`` (default) holds a call that would exceed the
+            REQUEST_WEIGHT limit until the next minute, ``"raise"`` refuses
+            it with :class:`~binance_usdm_ws.errors.ClientRateLimitedError`,
+            ``"off"`` sends everything. After a 429/418 calls wait for the
+            server's ``retryAfter`` (or the next minute).
+        retries: how many times a call of an idempotent method (per the
+            schema; e.g. the userDataStream methods) is sent again after a
+            lost connection or a 5xx, within its timeout. Other methods are
+            never sent twice.
+        max_pending: calls in flight on a connection at most; more wait for
+            a slot, within their timeout.
+        connection: how the connection is opened and kept
+            (:class:`~binance_usdm_ws.ConnectionSettings`: open timeout,
+            pings, TLS, re-dial backoff, rotation age).
+
+    Raises:
+        ValueError: a bad option.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        url: str | None = None,
+        testnet: bool = False,
+        timeout: float | None = 10.0,
+        return_rate_limits: bool = True,
+        clock: Clock | None = None,
+        rate_limit: RateLimitMode = "wait",
+        retries: int = 2,
+        max_pending: int = 10_000,
+        connection: ConnectionSettings | None = None,
+    ) -> None:
+        super().__init__()
+        if api_key is not None and not isinstance(api_key, str):
+            raise TypeError("api_key must be a str")
+        if url is not None and testnet:
+            raise ValueError("pass either url or testnet=True, not both")
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive (or None to wait forever)")
+        if retries < 0:
+            raise ValueError("retries must be 0 or more")
+        if max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        settings = connection or _DEFAULT_CONNECTION
+        self._api_key = api_key or None
+        base = check_url(
+            url or (TESTNET_URL if testnet else PROD_URL), allow_insecure=settings.allow_insecure
+        )
+        self._url = base if return_rate_limits else with_query(base, "returnRateLimits", "false")
+        self._timeout = timeout
+        self._clock: Clock = clock or SystemClock()
+        self._supervisor = Supervisor(
+            self._url,
+            settings.dial_options(),
+            self._clock,
+            backoff=settings.reconnect_backoff,
+            max_age=settings.max_connection_age,
+        )
+        self._limiter = RateLimiter(self._clock, rate_limit)
+        self._retries = retries
+        self._retry_backoff = Backoff(0.05, 1.0)
+        self._max_pending = max_pending
+        self._in_flight = 0
+        self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._policies: dict[str, tuple[Cost, int]] = {}  # method -> (cost, retries)
+
+    def __repr__(self) -> str:
+        key = redact(self._api_key) if self._api_key else None
+        return f"{type(self).__name__}(url={self._url!r}, api_key={key!r})"
+
+    @property
+    def url(self) -> str:
+        """The endpoint, including any query string the client adds."""
+        return self._url
+
+    @property
+    def api_key(self) -> str | None:
+        """The client's default API key."""
+        return self._api_key
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the client (and its keepalive services) wait on."""
+        return self._clock
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The client's count of its rate limits; services that send through the client
+        (the keepalive fleet) reserve their share through it."""
+        return self._limiter
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open."""
+        return self._supervisor.current is not None
+
+    @property
+    def connections_opened(self) -> int:
+        """How many connections the client has opened (re-dials and rotations included)."""
+        return self._supervisor.connections_opened
+
+    async def connect(self) -> AsyncClient:
+        """Open the connection (if not open yet) and return the client.
+
+        From then on the client keeps a connection open: it re-dials after an
+        unexpected close and replaces the connection before the server's
+        24-hour limit, until :meth:`close`.
+
+        Raises:
+            ConnectionClosedError: the first connection could not be opened.
+        """
+        await self._supervisor.start()
+        return self
+
+    async def close(self) -> None:
+        """Close the connection. Calls still waiting fail with ``ConnectionClosedError``.
+
+        Calls made after ``close()`` fail too, until :meth:`connect` is called again.
+        """
+        await self._supervisor.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return await self.connect()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- services ----------------------------------------------------------------------------
+
+    def _key_for(self, service: str, api_key: str | None) -> str:
+        key = api_key if api_key is not None else self._api_key
+        if not key:
+            raise ValueError(f"{service} needs an API key: pass api_key= to AsyncClient or here")
+        return key
+
+    def keepalive(
+        self,
+        api_key: str | None = None,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        jitter: float = 0.1,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
+        keep_keys: bool = False,
+        on_event: Callable[[KeepaliveEvent], object] | None = None,
+        backoff: Backoff | None = None,
+    ) -> Keepalive:
+        """A service that keeps ``api_key``'s listenKey alive (default: the client's key).
+
+        Use it as ``async with client.keepalive() as keepalive:``; it starts
+        the key on entry (``keepalive.listen_key``) and closes it on exit
+        (``keep_keys=True`` leaves it open). The options are those of
+        :class:`~binance_usdm_ws.KeepaliveFleet`.
+
+        Raises:
+            ValueError: no API key, or a bad option.
+        """
+        return Keepalive(
+            self,
+            self._key_for("keepalive", api_key),
+            interval=interval,
+            jitter=jitter,
+            safety_margin=safety_margin,
+            keep_keys=keep_keys,
+            on_event=on_event,
+            backoff=backoff,
+        )
+
+    def keepalive_fleet(
+        self,
+        api_keys: Iterable[str],
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        jitter: float = 0.1,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
+        weight_budget: float = 0.5,
+        concurrency: int = 32,
+        keep_keys: bool = False,
+        on_event: Callable[[KeepaliveEvent], object] | None = None,
+        backoff: Backoff | None = None,
+    ) -> KeepaliveFleet:
+        """A service that keeps the listenKeys of many API keys alive over this connection.
+
+        Pings are spread over the interval and paced through the client's
+        :attr:`rate_limiter`, using at most ``weight_budget`` of the
+        REQUEST_WEIGHT limit; see :class:`~binance_usdm_ws.KeepaliveFleet`.
+
+        Raises:
+            ValueError: a bad option.
+        """
+        return KeepaliveFleet(
+            self,
+            api_keys,
+            interval=interval,
+            jitter=jitter,
+            safety_margin=safety_margin,
+            weight_budget=weight_budget,
+            concurrency=concurrency,
+            keep_keys=keep_keys,
+            on_event=on_event,
+            backoff=backoff,
+        )
+
+    def user_data_events(
+        self,
+        api_key: str | None = None,
+        *,
+        stream_url: str | None = None,
+        idle_timeout: float | None = 6 * 60.0,
+        open_timeout: float | None = 10.0,
+        backoff: Backoff | None = None,
+        interval: float = DEFAULT_INTERVAL,
+        safety_margin: float = DEFAULT_SAFETY_MARGIN,
+        keep_keys: bool = True,
+        on_event: Callable[[KeepaliveEvent], object] | None = None,
+    ) -> UserDataEvents:
+        """The user data stream of ``api_key`` (default: the client's key) as typed events.
+
+        Use it as ``async with client.user_data_events() as stream: async for
+        item in stream:``. It keeps the listenKey alive, reconnects whenever
+        the key changes or expires, the socket drops or goes idle, and yields
+        a :class:`~binance_usdm_ws.StreamGap` after each interruption. The
+        options are those of :class:`~binance_usdm_ws.UserDataEvents`.
+
+        Raises:
+            ValueError: no API key, or a bad option.
+        """
+        return UserDataEvents(
+            self,
+            self._key_for("user_data_events", api_key),
+            stream_url=stream_url,
+            idle_timeout=idle_timeout,
+            open_timeout=open_timeout,
+            backoff=backoff,
+            interval=interval,
+            safety_margin=safety_margin,
+            keep_keys=keep_keys,
+            on_event=on_event,
+        )
+
+    # -- the request path --------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        params: dict[str, Any],
+        response_type: type[R],
+        *,
+        auth: Auth,
+        api_key: str | None,
+        return_rate_limits: bool | None,
+        timeout: float | None,
+    ) -> R:
+        """Every call of every method: fill the request in, then attempt until done.
+
+        One attempt (:meth:`_attempt`) paces, takes a slot, gets a
+        connection, sends, and decodes the reply into ``response_type`` or
+        an exception. After a failed attempt this loop decides: send again
+        at once (the request never left the client), wait and send again
+        (an idempotent method after a lost connection or a 5xx, within
+        ``retries`` and the deadline), or raise.
+        """
+        if auth is Auth.API_KEY:
+            key = api_key if api_key is not None else self._api_key
+            if not key:
+                raise ValueError(
+                    f"{method} needs an API key: pass api_key= to AsyncClient or to the call"
+                )
+            params["apiKey"] = key
+        if return_rate_limits is not None:
+            params["returnRateLimits"] = return_rate_limits
+        if timeout is None:
+            timeout = self._timeout
+        cost, retries = self._policies.get(method) or self._policy(method)
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+        retried = 0
+        resend = False
+        while True:
+            try:
+                return await self._attempt(method, params, response_type, cost, deadline, resend)
+            except (ApiError, ConnectionClosedError) as failure:
+                delay = self._retry_delay(failure, retried, retries, deadline)
+                if delay is not None:
+                    retried += 1
+                    logger.info(
+                        "retrying %s (attempt %d) in %.2f s: %s", method, retried, delay, failure
+                    )
+                    await self._clock.sleep(delay)
+            resend = True
+
+    def _retry_delay(
+        self,
+        failure: ApiError | ConnectionClosedError,
+        retried: int,
+        retries: int,
+        deadline: float | None,
+    ) -> float | None:
+        """After a failed attempt: ``None`` to send at once, seconds to wait before
+        sending again, or ``failure`` raised when the call is over."""
+        now = asyncio.get_running_loop().time()
+        if isinstance(failure, ConnectionClosedError) and not failure.sent:
+            # Never left the client: sending it now is not a retry, unless there is
+            # nothing to send it on (closed, or no connection came in time).
+            if self._supervisor.closed or (deadline is not None and now >= deadline):
+                raise failure
+            return None
+        if retried >= retries or not isinstance(failure, (ServerError, ConnectionClosedError)):
+            raise failure  # not idempotent, retried enough, or an answer (4xx, 429, 418)
+        delay = self._retry_backoff.delay(retried)
+        if deadline is not None and now + delay >= deadline:
+            raise failure
+        return delay
+
+    def _policy(self, method: str) -> tuple[Cost, int]:
+        """What one call of ``method`` costs in rate limits, and how often it may be retried."""
+        info = METHODS.get(method)
+        weight = info.weight if info is not None and isinstance(info.weight, int) else 1
+        retries = self._retries if info is not None and info.idempotent else 0
+        policy = self._policies[method] = (self._limiter.cost({"REQUEST_WEIGHT": weight}), retries)
+        return policy
+
+    async def _attempt(
+        self,
+        method: str,
+        params: dict[str, Any],
+        response_type: type[R],
+        cost: Cost,
+        deadline: float | None,
+        resend: bool,
+    ) -> R:
+        """One attempt: pace, take a slot, get a connection, send; decode the reply or raise.
+
+        ``resend``: an earlier attempt failed, so wait for an open connection
+        rather than take the newest one as it is (it may be closing).
+        """
+        limiter = self._limiter
+        if not limiter.take(cost):
+            await limiter.acquire(cost, method, self._remaining(deadline))
+        if self._in_flight >= self._max_pending:
+            await self._wait_for_slot(method, self._remaining(deadline))
+        self._in_flight += 1
+        try:
+            connection = self._supervisor.latest
+            if connection is None or resend:
+                connection = await self._supervisor.connection(self._remaining(deadline), method)
+            reply = await connection.request(
+                method, params, response_type, self._remaining(deadline)
+            )
+        except ApiError as error:
+            limiter.observe_error(error)
+            raise
+        except ConnectionClosedError as error:
+            if not error.sent:
+                limiter.refund(cost)  # counted again when it is sent
+            raise
+        finally:
+            self._release_slot()
+        limiter.observe(reply.rate_limits)
+        return reply
+
+    @staticmethod
+    def _remaining(deadline: float | None) -> float | None:
+        if deadline is None:
+            return None
+        return max(0.0, deadline - asyncio.get_running_loop().time())
+
+    async def _wait_for_slot(self, method: str, timeout: float | None) -> None:
+        """Wait until fewer than ``max_pending`` calls are in flight, within ``timeout``."""
+        while self._in_flight >= self._max_pending:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._slot_waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, timeout)
+            except asyncio.TimeoutError:
+                raise RequestTimeoutError(
+                    f"{method} was not sent: {self._max_pending} calls were in flight "
+                    f"for {timeout:.3g} s (max_pending)"
+                ) from None
+
+    def _release_slot(self) -> None:
+        self._in_flight -= 1
+        waiters = self._slot_waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return

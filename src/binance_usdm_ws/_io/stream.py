@@ -1,0 +1,82 @@
+"""One connection to a user data stream: its frames, and when it last showed a sign of life."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from .._core.clock import Clock
+from .socket import Socket, dial
+
+__all__ = ["StreamSocket"]
+
+
+class StreamSocket:
+    """A user data stream's WebSocket, opened with :meth:`open`.
+
+    A sign of life is a data frame or a ping from the server. Through
+    websockets' internals (:class:`.socket.Socket`) pings are seen as they
+    arrive; in the public fallback only data frames are, and :meth:`probe`
+    asks for a pong instead.
+    """
+
+    def __init__(self, ws: ClientConnection, clock: Clock) -> None:
+        self._ws = ws
+        self._clock = clock
+        self.last_received_at = clock.time()
+        """When (clock seconds) the server last showed a sign of life."""
+        self._sees_pings = isinstance(ws, Socket)
+        if isinstance(ws, Socket):
+            ws.on_alive = self._alive
+
+    @classmethod
+    async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> StreamSocket:
+        """Connect to ``url`` (which holds the listenKey: errors do not show it).
+
+        Raises:
+            HandshakeRefused: a 4xx answer to the handshake (the key may be invalid).
+            ConnectionClosedError: the connection could not be opened.
+        """
+        return cls(await dial(url, open_timeout=open_timeout, name="the user data stream"), clock)
+
+    def _alive(self) -> None:
+        self.last_received_at = self._clock.time()
+
+    async def frames(self) -> AsyncGenerator[str | bytes, None]:
+        """The frames received, until the connection closes."""
+        try:
+            async for frame in self._ws:
+                if not self._sees_pings:
+                    self._alive()
+                yield frame
+        except ConnectionClosed:
+            pass
+
+    async def probe(self, timeout: float = 10.0) -> bool:
+        """After a silence: whether the server is still there.
+
+        With the internals a silence means no ping either (the server pings
+        every 3 minutes), so the answer is False; in the fallback a ping of
+        our own is sent, and a pong within ``timeout`` counts as a sign of life.
+        """
+        if self._sees_pings:
+            return False
+        try:
+            pong = await self._ws.ping()
+            await asyncio.wait_for(pong, timeout)
+        except (ConnectionClosed, asyncio.TimeoutError):
+            return False
+        self._alive()
+        return True
+
+    @property
+    def close_reason(self) -> str:
+        """Why the connection closed, for logs."""
+        return str(self._ws.protocol.close_exc)
+
+    async def close(self) -> None:
+        """Close the connection (no-op once closed)."""
+        await self._ws.close()

@@ -1,0 +1,37 @@
+"""The user data services: listenKey keepalive (one key or a fleet) and the user data stream.
+
+They talk to the API only through the generated methods of a client
+(:class:`ServiceHost`), and to the stream through :mod:`binance_usdm_ws._io`;
+the client (:mod:`binance_usdm_ws._client`) creates them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .._core.clock import Clock
+from .._core.ratelimit import RateLimiter
+from .._generated.methods import AsyncUserDataStream
+
+__all__ = ["ServiceHost"]
+
+
+class ServiceHost(Protocol):
+    """What a service needs of the client it runs on (an ``AsyncClient``)."""
+
+    user_data_stream: AsyncUserDataStream
+
+    @property
+    def url(self) -> str:
+        """The API endpoint (the stream's URL is derived from it)."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The clock services wait on."""
+        ...
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The client's rate limiter, through which a service reserves its share."""
+        ...
