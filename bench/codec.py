@@ -1,6 +1,6 @@
 """Codec: what the SDK does to one call's bytes vs ``json.dumps``/``json.loads`` of plain dicts.
 
-SDK: ``Protocol.prepare`` (request id, encode the request, register it) then
+SDK: ``Protocol.encode`` and ``register`` (request id, encode the request, await it) then
 ``Protocol.receive`` of the reply (decode the JSON, find the request by id,
 structure the generated ``UserDataStreamPingResponse`` model with its
 ``RateLimit`` list). Baseline: ``json.dumps`` of the same request dict and
@@ -18,9 +18,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from binance_usdm_ws._protocol import Protocol
-
 from binance_usdm_ws import UserDataStreamPingResponse
+from binance_usdm_ws._core.protocol import Protocol
 
 from ._harness import Check, alternate, paired_ratio, print_table, write_result
 from .reply_server import reply_to
@@ -31,7 +30,7 @@ __all__ = ["main"]
 
 def sdk_codec(n: int) -> Callable[[], float]:
     protocol: Protocol[None] = Protocol()
-    prepare, receive = protocol.prepare, protocol.receive
+    encode, register, receive = protocol.encode, protocol.register, protocol.receive
     method, params, response = (
         "userDataStream.ping",
         {"apiKey": API_KEY},
@@ -41,7 +40,8 @@ def sdk_codec(n: int) -> Callable[[], float]:
     def run() -> float:
         start = time.perf_counter()
         for _ in range(n):
-            request_id, _text = prepare(method, params, response, None)
+            request_id, _text = encode(method, params)
+            register(request_id, method, response, None)
             [_outcome] = receive(reply_to(request_id))
         return (time.perf_counter() - start) / n * 1e6
 
