@@ -216,3 +216,13 @@ def test_fresh_imports_are_valid_input_for_codegen(schema: Path) -> None:
     methods = generate(schema)["_methods.py"]
     assert "Websocket API延长listenKey有效期 (USER_STREAM)." in methods
     assert "async def start(" in methods and "async def stop(" in methods
+
+
+def test_a_scraped_page_agrees_with_the_committed_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Front matter with ``source: binance`` and a ``> Source:`` line of another URL: the
+    front matter's ``url:`` is the docs URL, so check finds no drift."""
+    page = PAGES / "userDataStream.stop.scraped.md"
+    assert main(["check", str(page), "--schema", str(SCHEMA)]) == 0
+    assert "agrees with" in capsys.readouterr().out

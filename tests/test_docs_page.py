@@ -14,6 +14,12 @@ PAGES = ROOT / "tests" / "data" / "docs_pages"
 START = (PAGES / "userDataStream.start.md").read_text(encoding="utf-8")
 SEED_COPY = (PAGES / "userDataStream.ping.zh-CN.md").read_text(encoding="utf-8")
 
+
+def replace_once(old: str, new: str, text: str = START) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
 ORDER_PAGE = """\
 ---
 title: "New Order(TRADE)"
@@ -135,6 +141,75 @@ def test_the_source_url(line: str) -> None:
     assert parse_page(text, "p").url == "https://example.invalid/a"
 
 
+START_URL = (
+    "https://developers.binance.com/docs/derivatives/usds-margined-futures/"
+    "user-data-streams/Start-User-Data-Stream-Wsp"
+)
+SOURCE_LINE = f"Source: {START_URL}\n"
+
+
+def front_matter(*lines: str) -> str:
+    return "---\n" + "".join(f"{line}\n" for line in lines) + "---\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        (  # the scraped pages: front matter url: wins over the Source line; source: is no URL
+            front_matter("title: x", "url: https://u.invalid/fm", "source: binance")
+            + replace_once(SOURCE_LINE, "> Source: <https://u.invalid/line>\n"),
+            "https://u.invalid/fm",
+        ),
+        (  # no url: in the front matter: its source: is not read, the > Source: line is
+            front_matter("source: binance")
+            + replace_once(SOURCE_LINE, "> Source: <https://u.invalid/line>\n"),
+            "https://u.invalid/line",
+        ),
+        (  # the > Source: line wins over the zh-CN comment, wherever they are
+            replace_once(
+                SOURCE_LINE,
+                "<!-- Source: https://u.invalid/comment -->\n\n> Source: <https://u.invalid/line>\n",
+            ),
+            "https://u.invalid/line",
+        ),
+        (
+            replace_once(SOURCE_LINE, "<!-- Source: <https://u.invalid/comment> -->\n"),
+            "https://u.invalid/comment",
+        ),
+        (  # a Source: line inside a code block is not the page's
+            "```\nSource: https://u.invalid/code\n```\n" + START,
+            START_URL,
+        ),
+    ],
+    ids=["front-matter-url", "front-matter-source-ignored", "line-over-comment", "comment", "code"],
+)
+def test_where_the_url_comes_from(text: str, url: str) -> None:
+    assert parse_page(text, "p").url == url
+
+
+def test_a_front_matter_source_is_not_a_url() -> None:
+    text = front_matter("source: binance") + replace_once(SOURCE_LINE, "")
+    with pytest.raises(DocsError, match=r"^p: no page URL: add 'url:' to the front matter"):
+        parse_page(text, "p")
+
+
+def test_a_scraped_page() -> None:
+    page = parse_page((PAGES / "userDataStream.stop.scraped.md").read_text(), "p")
+    assert (
+        page.url
+        == page.docs_url
+        == (
+            "https://developers.binance.com/docs/derivatives/usds-margined-futures/"
+            "user-data-streams/Close-User-Data-Stream-Wsp"
+        )
+    )
+    assert (page.title, page.method, page.weight) == (
+        "Close User Data Stream (USER_STREAM)",
+        "userDataStream.stop",
+        1,
+    )
+
+
 def test_tables_front_matter_and_a_weight_by_parameter() -> None:
     page = parse_page(ORDER_PAGE, "order.md")
     assert page.url.endswith("/trade/websocket-api")  # from the front matter
@@ -152,11 +227,6 @@ def test_tables_front_matter_and_a_weight_by_parameter() -> None:
     ]  # the second table is not read as parameters
     assert page.params[2].description == "Cannot be sent with `closePosition`=`true`"
     assert page.params[3].description == "`^[.A-Z:/a-z0-9_-]{1,36}$`"
-
-
-def replace_once(old: str, new: str, text: str = START) -> str:
-    assert text.count(old) == 1, old
-    return text.replace(old, new)
 
 
 @pytest.mark.parametrize(
@@ -201,7 +271,7 @@ def replace_once(old: str, new: str, text: str = START) -> str:
         ),
         (
             replace_once("Source: https://", "See https://"),
-            r"^p: no page URL: add a 'Source: URL' line",
+            r"^p: no page URL: add 'url:' to the front matter, a '> Source: <URL>' line",
         ),
         (
             replace_once("## Request Weight", "## Request\n\n## Request Weight"),

@@ -15,10 +15,12 @@ English                       zh-CN
 
 The title (first ``#`` heading) ends with the security type in parentheses,
 written ``USER_STREAM``, ``USER\\_STREAM`` or ``USER-STREAM``; a title without
-one means ``NONE``, as on the docs' market-data pages. The page URL comes from
-a ``Source: URL`` line (also as ``> Source:`` or ``<!-- Source: URL -->``), or
-from ``url:`` in a front-matter block. Everything wrong with a page is a
-:class:`DocsError` naming the page, the section and the line.
+one means ``NONE``, as on the docs' market-data pages. The page URL comes from,
+in this order, ``url:`` in the front-matter block (the scraped pages have one;
+its ``source:`` is the site's name, not a URL), a ``> Source: <URL>`` (or plain
+``Source: URL``) line, or the zh-CN pages' ``<!-- Source: URL -->`` comment.
+Everything wrong with a page is a :class:`DocsError` naming the page, the
+section and the line.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ _NO_PARAMS = {"", "NONE", "无", "NULL"}
 _ANCHOR = re.compile(r"\[\]\(.*\)\s*$")  # the zh pages' "[](/docs/...#x "...")" heading anchors
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash escapes any ASCII punctuation
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_SOURCE = re.compile(r"^(?:<!--\s*)?(?:>\s*)?Source:\s*(\S+?)\s*(?:-->)?\s*$", re.I)
+_SOURCE_LINE = re.compile(r"^(?:>\s*)?Source:\s*<?(?P<url>[^\s<>]+)>?$", re.I)
+_SOURCE_COMMENT = re.compile(r"^<!--\s*Source:\s*<?(?P<url>[^\s<>]+?)>?\s*-->$", re.I)
 _TITLE = re.compile(r"^(?P<name>.*?)\s*\((?P<security>[A-Za-z\\_\- ]+)\)$")
 _METHOD = re.compile(r"^(v[0-9]+/)?[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)?$")
 _LANGUAGE_SEGMENT = re.compile(r"/docs/[a-z]{2}-[A-Z]{2}/")
@@ -197,15 +200,20 @@ class _Reader:
         return DocsError(self.name, message, section=label, line=line)
 
     def _front_matter(self) -> dict[str, str]:
+        """The ``key: value`` lines of a leading ``---`` block; ``body_start`` is after it."""
+        self.body_start = 0
         if not self.lines or self.lines[0].strip() != "---":
             return {}
         values: dict[str, str] = {}
-        for line in self.lines[1:]:
+        for number, line in enumerate(self.lines[1:], 1):
             if line.strip() == "---":
+                self.body_start = number + 1
                 break
             key, sep, value = line.partition(":")
             if sep:
                 values[key.strip()] = value.strip().strip("\"'")
+        else:
+            return {}  # no closing "---": not front matter
         return values
 
     def _title(self) -> str:
@@ -264,14 +272,19 @@ class _Reader:
         return section
 
     def url(self) -> str:
-        for _, line, fenced in _lines_outside_code(self.lines):
-            match = _SOURCE.match(line.strip())
-            if not fenced and match:
-                return match.group(1)
-        if "url" in self.front_matter:
+        """Front matter ``url:``, else a ``> Source:`` line, else ``<!-- Source: -->``."""
+        if self.front_matter.get("url"):
             return self.front_matter["url"]
+        body = self.lines[self.body_start :]
+        for pattern in (_SOURCE_LINE, _SOURCE_COMMENT):
+            for _, line, fenced in _lines_outside_code(body):
+                match = pattern.match(line.strip())
+                if not fenced and match:
+                    return match.group("url")
         raise DocsError(
-            self.name, "no page URL: add a 'Source: URL' line or '<!-- Source: URL -->'"
+            self.name,
+            "no page URL: add 'url:' to the front matter, a '> Source: <URL>' line or "
+            "'<!-- Source: URL -->'",
         )
 
     def title_and_security(self) -> tuple[str, str | None]:
