@@ -1,12 +1,12 @@
-"""codegen.docs.page and lenient_json: reading docs pages as published, in both languages."""
+"""codegen.docs.page and samples: reading docs pages as published, in both languages."""
 
 from __future__ import annotations
 
 import pytest
 
 from codegen.docs import DocsError, parse_page
-from codegen.docs.lenient_json import JsonSampleError, loads
 from codegen.docs.page import ParamRow
+from codegen.docs.samples import JsonSampleError, loads
 
 from .conftest import ROOT
 
@@ -266,8 +266,9 @@ def test_tables_front_matter_and_a_weight_by_parameter() -> None:
             r"^p:38: section 'Response Example': the response sample has no 'result'$",
         ),
         (
-            replace_once('"limit": 2400,\n', '"limit": 2400\n'),
-            r"^p:50: section 'Response Example': invalid JSON: Expecting ',' delimiter",
+            replace_once('"limit": 2400,\n', '"limit": ...,\n'),
+            r"^p:49: section 'Response Example': invalid JSON: Expecting value \(line 12 column "
+            r"16\), not repaired: json-repair would read `...` \(not JSON\) as \"...\"$",
         ),
         (
             replace_once("Source: https://", "See https://"),
@@ -292,7 +293,7 @@ def test_tables_front_matter_and_a_weight_by_parameter() -> None:
         "bad-method-name",
         "no-weight",
         "no-result",
-        "missing-comma",
+        "dots-for-a-value",
         "no-url",
         "section-twice",
         "no-title",
@@ -317,25 +318,82 @@ def test_the_committed_broken_page_names_its_line() -> None:
     assert "invalid JSON" in str(caught.value)
 
 
-def test_lenient_json_repairs_only_what_is_unambiguous() -> None:
-    text = '{\n  "a": [1, 2,],  // two\n  "url": "http://x//y",\u00a0\n  "b": {"c": "d,}",\n  },\n}'
+def test_a_missing_comma_is_repaired_and_reported_with_its_line() -> None:
+    page = parse_page(replace_once('"limit": 2400,\n', '"limit": 2400\n'), "p")
+    assert page.response == parse_page(START, "p").response
+    assert page.repairs == ("line 49: Response Example sample: missing comma inserted after 2400",)
+
+
+def test_samples_repair_what_keeps_every_value() -> None:
+    text = (
+        '{\n  "a": [1, 2,],  // two\n  "url": "http://x//y",\u00a0\u00a0\n'
+        '  "b": {"c": "d,}", /* c */\n  "e": 1.50\n  "h": null},\n  "f": [1,, 2]\n  "g": true,\n}'
+    )
     value, repairs = loads(text)
-    assert value == {"a": [1, 2], "url": "http://x//y", "b": {"c": "d,}"}}
+    assert value == {
+        "a": [1, 2],
+        "url": "http://x//y",
+        "b": {"c": "d,}", "e": 1.5, "h": None},
+        "f": [1, 2],
+        "g": True,
+    }
     assert repairs == [
         (2, "trailing comma dropped"),
         (2, "comment '// two' dropped"),
         (3, "non-breaking space read as a space"),
-        (4, "trailing comma dropped"),
-        (5, "trailing comma dropped"),
+        (4, "comment '/* c */' dropped"),
+        (5, "missing comma inserted after 1.50"),
+        (7, "extra comma dropped"),
+        (7, "missing comma inserted after ]"),
+        (8, "trailing comma dropped"),
     ]
     assert loads('{"a": "\\"//not a comment"}') == ({"a": '"//not a comment'}, [])
+    assert loads('{"a": "\u00a0"}') == ({"a": "\u00a0"}, [])  # in a string: a value, kept
 
 
 @pytest.mark.parametrize(
-    ("text", "line"),
-    [('{\n  "a": 1\n  "b": 2\n}', 3), ('{\n  "a": [1, ...]\n}', 2), ("{\n 'a': 1}", 2)],
+    ("text", "line", "what"),
+    [
+        ('{\n  "a": [1, ...]\n}', 2, "drop `...` (not JSON)"),
+        ('{\n  "result": {...}\n}', 2, "read { `...` (not JSON) as [ ]"),
+        ('{\n  "b": {"c": "d,}" /* c */\n  "e": 1}\n}', 2, 'read "d,}" as "d" }'),
+        ("{\n 'a': 1}", 2, "read `'a'` (not JSON) as \"a\""),
+        ('{\n  "listenKey": 3HBn,\n  "b": 1\n}', 2, 'read `3HBn` (not JSON) as "3HBn"'),
+        ('{\n  "a": True\n}', 2, "read `True` (not JSON) as true"),
+        ('{\n  "a" "b"\n}', 2, "add :"),
+        ('{\n  "a": [1, 2\n', 2, "add ] }"),
+        ('{\n  "a": 1\n}\n}', 4, "drop }"),
+    ],
+    ids=[
+        "dots",
+        "dots-object",
+        "comma-in-a-string",
+        "quotes",
+        "bare-word",
+        "python-bool",
+        "colon",
+        "truncated",
+        "extra-brace",
+    ],
 )
-def test_lenient_json_refuses_to_guess(text: str, line: int) -> None:
+def test_samples_refuse_a_repair_that_changes_a_value(text: str, line: int, what: str) -> None:
     with pytest.raises(JsonSampleError) as caught:
         loads(text)
     assert caught.value.line == line
+    assert str(caught.value).startswith("invalid JSON: ")
+    assert str(caught.value).endswith(f"not repaired: json-repair would {what}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{\n  "a": 1,\n  "b": {"a": [{"a": 1}, {"a": 2}]},\n  "a": 2\n}',  # valid JSON
+        '{\n  "a": 1,\n  "b": {"a": [{"a": 1}, {"a": 2}]}\n  "a": 2\n}',  # and repaired
+    ],
+    ids=["valid", "repaired"],
+)
+def test_samples_refuse_a_key_twice_in_one_object(text: str) -> None:
+    with pytest.raises(JsonSampleError, match=r'^the key "a" appears twice in one object') as c:
+        loads(text)
+    assert c.value.line == 4
+    assert loads(text.replace('"a": 2\n', '"c": 2\n'))[0]["b"] == {"a": [{"a": 1}, {"a": 2}]}

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .lenient_json import JsonSampleError, loads
+from .samples import JsonSampleError, loads
 
 __all__ = ["PARAM_TYPES", "SECURITY_TYPES", "DocsError", "DocsPage", "ParamRow", "parse_page"]
 
