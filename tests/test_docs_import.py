@@ -193,19 +193,54 @@ def test_command_line_output(
     check_golden("cli.txt", "".join(transcript))
 
 
-def test_an_error_names_the_page_and_writes_nothing(
-    schema: Path, capsys: pytest.CaptureFixture[str]
+def test_a_page_that_cannot_be_imported_is_reported_and_the_others_import(
+    schema: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = {p.name: p.read_text() for p in (schema / "methods").iterdir()}
     broken = PAGES / "userDataStream.stop.broken.md"
-    assert main(["import", str(EDITED), str(broken), "--schema", str(schema)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"codegen.docs: error: {broken}:39: section 'Response Example': ")
+    no_method = tmp_path / "no-method.md"
+    no_method.write_text(START.read_text().replace("## Method\n", "## Methods\n"))
+    pages = [str(broken), str(EDITED), str(no_method), str(PAGES / "missing.md")]
+    assert main(["import", *pages, "--schema", str(schema)]) == 1
+    out, err = capsys.readouterr()
+    errors = err.splitlines()
+    assert errors[0].startswith(f"codegen.docs: error: {broken}:39: section 'Response Example': ")
+    assert "not repaired: json-repair would drop `...` (not JSON)" in errors[0]
+    assert errors[1] == (
+        f"codegen.docs: error: {no_method}:1: missing section(s) 'Method' (en page)"
+    )
+    assert errors[2].startswith(f"codegen.docs: error: {PAGES / 'missing.md'}: cannot read")
+    assert len(errors) == 3
+    assert "updated from" in out and "  ~ weight: 1 → 2\n" in out
+    assert out.endswith(
+        "codegen.docs: imported 1 page(s); 1 changed schema/; 3 could not be read (see the "
+        "errors)\n"
+    )
+    after = {p.name: p.read_text() for p in (schema / "methods").iterdir()}
+    assert [name for name in after if after[name] != before[name]] == ["userDataStream.start.json"]
+    assert json.loads(after["userDataStream.start.json"])["x-binance"]["weight"] == 2
+
+    assert main(["check", str(EDITED), str(broken), "--schema", str(schema)]) == 1  # agrees, but
+    out, err = capsys.readouterr()
+    assert "agrees with" in out
+    assert err.endswith(
+        "codegen.docs: 1 page(s) agree with schema/; 1 could not be read (see the errors)\n"
+    )
+
+
+def test_import_pages_raises_the_first_error_and_writes_nothing(schema: Path) -> None:
+    before = {p.name: p.read_text() for p in (schema / "methods").iterdir()}
+    broken = PAGES / "userDataStream.stop.broken.md"
+    with pytest.raises(DocsError, match=rf"^{broken}:39: section 'Response Example': "):
+        import_pages([EDITED, broken], schema, write=True)
     assert {p.name: p.read_text() for p in (schema / "methods").iterdir()} == before
     with pytest.raises(DocsError, match="cannot read the page"):
         import_pages([PAGES / "missing.md"], schema, write=False)
     (schema / "methods" / "userDataStream.stop.json").write_text("[]")
-    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json: not a JSON object"):
+    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json:1: not a JSON object"):
+        import_pages([STOP], schema, write=False)
+    (schema / "methods" / "userDataStream.stop.json").write_text('{\n  "a": 1,\n}')
+    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json:3: not valid JSON: "):
         import_pages([STOP], schema, write=False)
 
 

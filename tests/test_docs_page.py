@@ -189,7 +189,7 @@ def test_where_the_url_comes_from(text: str, url: str) -> None:
 
 def test_a_front_matter_source_is_not_a_url() -> None:
     text = front_matter("source: binance") + replace_once(SOURCE_LINE, "")
-    with pytest.raises(DocsError, match=r"^p: no page URL: add 'url:' to the front matter"):
+    with pytest.raises(DocsError, match=r"^p:4: no page URL: add 'url:' to the front matter"):
         parse_page(text, "p")
 
 
@@ -234,7 +234,7 @@ def test_tables_front_matter_and_a_weight_by_parameter() -> None:
     [
         (
             replace_once("## Method\n\n`userDataStream.start`\n", ""),
-            r"^p: missing section\(s\) 'Method' \(en page\)$",
+            r"^p:1: missing section\(s\) 'Method' \(en page\)$",
         ),
         (
             replace_once("| apiKey | STRING | YES |", "| apiKey | FLOAT | YES |"),
@@ -272,13 +272,13 @@ def test_tables_front_matter_and_a_weight_by_parameter() -> None:
         ),
         (
             replace_once("Source: https://", "See https://"),
-            r"^p: no page URL: add 'url:' to the front matter, a '> Source: <URL>' line",
+            r"^p:1: no page URL: add 'url:' to the front matter, a '> Source: <URL>' line",
         ),
         (
             replace_once("## Request Weight", "## Request\n\n## Request Weight"),
             r"^p:25: section 'request' appears twice$",
         ),
-        ("just text", r"^p: no title"),
+        ("just text", r"^p:1: no title"),
         (
             SEED_COPY.replace('"listenKey": "3HBn', '"listenKey": 3HBn'),
             r"^p:46: section '响应示例 \(Response Example\)': invalid JSON: Expecting ','",

@@ -21,8 +21,10 @@ __all__ = [
     "Change",
     "DocsError",
     "DocsPage",
+    "ImportRun",
     "Outcome",
     "dump_json",
+    "import_each",
     "import_pages",
     "parse_page",
     "read_page",
@@ -63,48 +65,88 @@ def read_page(path: Path) -> DocsPage:
     return parse_page(text, str(path))
 
 
+@dataclass(frozen=True)
+class ImportRun:
+    """What importing a list of pages gives: per page, in order, an outcome or an error."""
+
+    results: tuple[Outcome | DocsError, ...]
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [r for r in self.results if isinstance(r, Outcome)]
+
+    @property
+    def errors(self) -> list[DocsError]:
+        return [r for r in self.results if isinstance(r, DocsError)]
+
+
+def import_each(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> ImportRun:
+    """Import every page that can be imported; the others become errors, in page order.
+
+    A page that cannot be read, or whose method's schema file is not a JSON object, is a
+    :class:`DocsError` in the results (naming the file and, where there is one, the line);
+    it changes nothing, and the other pages still import (and are written if ``write``).
+    """
+    texts: dict[Path, str] = {}
+    results: list[Outcome | DocsError] = []
+    for page_path in pages:
+        try:
+            page = read_page(page_path)
+            results.append(_merge_page(page, schema_dir, texts))
+        except DocsError as exc:
+            results.append(exc)
+    if write:
+        _write(texts)
+    return ImportRun(tuple(results))
+
+
 def import_pages(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> list[Outcome]:
     """Import ``pages`` in order into ``schema_dir``/methods; write the files only if ``write``.
 
     Pages of the same method merge one after the other. Every page is read and
     merged before anything is written, so an error leaves schema/ untouched.
-    Raises :class:`DocsError` for a page that cannot be read, or a schema file
-    that is not JSON.
+    Raises :class:`DocsError` (the first) for a page that cannot be read, or a
+    schema file that is not JSON. :func:`import_each` goes on past errors.
     """
-    texts: dict[Path, str] = {}
-    outcomes: list[Outcome] = []
-    for page_path in pages:
-        page = read_page(page_path)
-        path = schema_dir / "methods" / method_file_name(page.method)
-        old = texts.get(path)
-        if old is None and path.exists():
-            old = path.read_text(encoding="utf-8")
-        if old is None:
-            document = fresh_document(page)
-            changes = [Change("+", page.method, "new method: no schema file yet")]
-        else:
-            try:
-                current = json.loads(old)
-            except json.JSONDecodeError as exc:
-                raise DocsError(str(path), f"not valid JSON: {exc}") from None
-            if not isinstance(current, dict):
-                raise DocsError(str(path), "not a JSON object")
-            document, changes = merge_document(current, page)
-        texts[path] = dump_json(document)
-        outcomes.append(
-            Outcome(
-                page=page,
-                path=path,
-                created=old is None,
-                changes=tuple(changes),
-                notes=tuple(page_notes(page, fresh=old is None)),
-                text=texts[path],
-                rewrites=texts[path] != old,
-            )
-        )
+    run = import_each(pages, schema_dir, write=False)
+    if run.errors:
+        raise run.errors[0]
     if write:
-        for path, text in texts.items():
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-    return outcomes
+        _write({outcome.path: outcome.text for outcome in run.outcomes})
+    return run.outcomes
+
+
+def _merge_page(page: DocsPage, schema_dir: Path, texts: dict[Path, str]) -> Outcome:
+    """Merge ``page`` into its method's file (as ``texts`` has it so far); update ``texts``."""
+    path = schema_dir / "methods" / method_file_name(page.method)
+    old = texts.get(path)
+    if old is None and path.exists():
+        old = path.read_text(encoding="utf-8")
+    if old is None:
+        document = fresh_document(page)
+        changes = [Change("+", page.method, "new method: no schema file yet")]
+    else:
+        try:
+            current = json.loads(old)
+        except json.JSONDecodeError as exc:
+            raise DocsError(str(path), f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+        if not isinstance(current, dict):
+            raise DocsError(str(path), "not a JSON object", line=1)
+        document, changes = merge_document(current, page)
+    texts[path] = dump_json(document)
+    return Outcome(
+        page=page,
+        path=path,
+        created=old is None,
+        changes=tuple(changes),
+        notes=tuple(page_notes(page, fresh=old is None)),
+        text=texts[path],
+        rewrites=texts[path] != old,
+    )
+
+
+def _write(texts: dict[Path, str]) -> None:
+    for path, text in texts.items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")

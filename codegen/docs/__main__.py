@@ -1,7 +1,9 @@
 """``python -m codegen.docs {import,check} PAGE.md [...] [--schema DIR]``.
 
-Exit status: 0 done (``check``: the pages and schema/ agree), 1 ``check`` found
-drift, 2 a page or schema file cannot be read.
+Every page is imported (or checked) that can be; a page that cannot be read is
+reported as ``FILE:LINE: why`` and the others still go on. Exit status: 0 done
+(``check``: the pages and schema/ agree); 1 a page could not be imported, or
+``check`` found drift; 2 usage.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .. import DEFAULT_SCHEMA
-from . import DocsError, Outcome, import_pages
+from . import Outcome, import_each
 
 __all__ = ["main", "report"]
 
@@ -66,23 +68,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     importing = args.command == "import"
-    try:
-        outcomes = import_pages(args.pages, args.schema, write=importing)
-    except DocsError as exc:
-        print(f"codegen.docs: error: {exc}", file=sys.stderr)
-        return 2
-    for outcome in outcomes:
-        sys.stdout.write(report(outcome, imported=importing))
+    run = import_each(args.pages, args.schema, write=importing)
+    for result in run.results:
+        if isinstance(result, Outcome):
+            sys.stdout.write(report(result, imported=importing))
+        else:
+            print(f"codegen.docs: error: {result}", file=sys.stderr)
+    outcomes, errors = run.outcomes, run.errors
     drifted = sum(1 for o in outcomes if o.changes)
+    failed = f"; {len(errors)} could not be read (see the errors)" if errors else ""
     if importing:
-        print(f"codegen.docs: imported {len(outcomes)} page(s); {drifted} changed schema/")
-        return 0
+        print(f"codegen.docs: imported {len(outcomes)} page(s); {drifted} changed schema/{failed}")
+        return 1 if errors else 0
     if drifted:
         print(
-            f"codegen.docs: {drifted} of {len(outcomes)} page(s) disagree with schema/; "
+            f"codegen.docs: {drifted} of {len(outcomes)} page(s) disagree with schema/{failed}; "
             'run `make regen PAGES="..."` and review the diff',
             file=sys.stderr,
         )
+        return 1
+    if errors:
+        print(f"codegen.docs: {len(outcomes)} page(s) agree with schema/{failed}", file=sys.stderr)
         return 1
     print(f"codegen.docs: {len(outcomes)} page(s) agree with schema/")
     return 0

@@ -186,6 +186,7 @@ class _Reader:
         self.repairs: list[str] = []
         self.lines = text.splitlines()
         self.front_matter = self._front_matter()
+        self.title_line = 1
         self.raw_title = self._title()
         self.language, self.sections = self._sections()
 
@@ -217,12 +218,13 @@ class _Reader:
         return values
 
     def _title(self) -> str:
-        for _, line, fenced in _lines_outside_code(self.lines):
+        for number, line, fenced in _lines_outside_code(self.lines):
             if not fenced and line.startswith("# "):
+                self.title_line = number
                 return line[2:].strip()
         if "title" in self.front_matter:
             return self.front_matter["title"]
-        raise DocsError(self.name, "no title: the page has no '# ' heading")
+        raise DocsError(self.name, "no title: the page has no '# ' heading", line=1)
 
     def _sections(self) -> tuple[str, list[_Section]]:
         headings = [
@@ -240,6 +242,7 @@ class _Reader:
                 self.name,
                 "no known section headings (expected 'API Description', 'Method', 'Request', "
                 "'Request Weight', 'Request Parameters', 'Response Example', or the zh-CN ones)",
+                line=self.title_line,
             )
         sections: list[_Section] = []
         current: _Section | None = None
@@ -260,7 +263,9 @@ class _Reader:
         missing = [k for k in _REQUIRED_SECTIONS if k not in {s.key for s in sections}]
         if missing:
             names = ", ".join(repr(_ENGLISH_NAME[k]) for k in missing)
-            raise DocsError(self.name, f"missing section(s) {names} ({language} page)")
+            raise DocsError(
+                self.name, f"missing section(s) {names} ({language} page)", line=self.title_line
+            )
         return language, sections
 
     def section(self, key: str) -> _Section | None:
@@ -285,6 +290,7 @@ class _Reader:
             self.name,
             "no page URL: add 'url:' to the front matter, a '> Source: <URL>' line or "
             "'<!-- Source: URL -->'",
+            line=self.title_line,
         )
 
     def title_and_security(self) -> tuple[str, str | None]:
