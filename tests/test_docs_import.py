@@ -261,3 +261,47 @@ def test_a_scraped_page_agrees_with_the_committed_schema(
     page = PAGES / "userDataStream.stop.scraped.md"
     assert main(["check", str(page), "--schema", str(SCHEMA)]) == 0
     assert "agrees with" in capsys.readouterr().out
+
+
+def test_every_parameter_type_of_the_tables(tmp_path: Path) -> None:
+    [outcome] = import_pages([PAGES / "order.types.md"], tmp_path, write=False)
+    params = json.loads(outcome.text)["properties"]["params"]
+    typed = {
+        name: {k: v for k, v in schema.items() if k != "description"}
+        for name, schema in params["properties"].items()
+    }
+    assert typed == {
+        "symbol": {"type": "string"},
+        "quantity": {"type": "string", "format": "decimal"},
+        "recvWindow": {"type": "integer"},
+        "timestamp": {"type": "integer"},
+        "reduceOnly": {"type": "boolean"},
+        "side": {"type": "string", "enum": ["SELL", "BUY"]},
+        "newOrderRespType": {"type": "string", "enum": ["ACK", "RESULT"]},
+        "timeInForce": {"type": "string", "enum": ["IOC", "GTC", "FOK"]},
+        "positionSide": {"type": "string"},  # the description says more than the values
+        "priceMatch": {"type": "string"},  # LIMIT is not a value of priceMatch
+        "type": {"type": "string"},
+        "orderIdList": {"type": "array", "items": {"type": "integer"}},
+        "origClientOrderIdList": {"type": "array", "items": {"type": "string"}},
+        "sides": {"type": "array", "items": {"type": "string", "enum": ["SELL", "BUY"]}},
+        "anything": {"type": "array"},
+    }
+    assert params["required"] == ["symbol", "timestamp", "side", "type"]
+    notes = [n for n in outcome.notes if n.startswith("params.")]
+    assert notes == [
+        "params.side: enum SELL, BUY, from its description; check the list is complete",
+        "params.newOrderRespType: enum ACK, RESULT, from its description; check the list is "
+        "complete",
+        "params.timeInForce: enum IOC, GTC, FOK, from its description; check the list is complete",
+        'params.positionSide: ENUM, whose description is not just its values; add them as "enum" '
+        "to get a Literal type",
+        'params.priceMatch: ENUM, whose description is not just its values; add them as "enum" '
+        "to get a Literal type",
+        'params.type: ENUM, no values; add them as "enum" to get a Literal type',
+        "params.orderIdList: LIST<LONG>, an array; codegen does not render array parameters yet",
+        "params.origClientOrderIdList: LIST<STRING>, an array; codegen does not render array "
+        "parameters yet",
+        "params.sides: LIST<ENUM>, an array; codegen does not render array parameters yet",
+        "params.anything: LIST, an array; codegen does not render array parameters yet",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from codegen.docs import DocsError, parse_page
+from codegen.docs.infer import enum_values
 from codegen.docs.page import ParamRow
 from codegen.docs.samples import JsonSampleError, loads
 
@@ -397,3 +398,39 @@ def test_samples_refuse_a_key_twice_in_one_object(text: str) -> None:
         loads(text)
     assert c.value.line == 4
     assert loads(text.replace('"a": 2\n', '"c": 2\n'))[0]["b"] == {"a": [{"a": 1}, {"a": 2}]}
+
+
+@pytest.mark.parametrize(
+    ("description", "values"),
+    [
+        ("`SELL`, `BUY`", ["SELL", "BUY"]),
+        ('"ACK", "RESULT", default "ACK"', ["ACK", "RESULT"]),
+        ("`IOC` or `GTC` or `FOK`, default `GTC`", ["IOC", "GTC", "FOK"]),
+        ("`MARK_PRICE` / `CONTRACT_PRICE`.", ["MARK_PRICE", "CONTRACT_PRICE"]),
+        ("", None),
+        ("Default `BOTH` for One-way Mode ; `LONG` or `SHORT` for Hedge Mode", None),
+        ("Only support `CONDITIONAL`", None),
+        ("only for `LIMIT` orders: `OPPONENT`/`QUEUE`", None),
+        ("`1m`, `5m`", None),  # not names: a person decides
+        ("see `timeInForce`", None),
+    ],
+)
+def test_enum_values_only_from_a_description_that_is_just_the_values(
+    description: str, values: list[str] | None
+) -> None:
+    assert enum_values(description) == values
+
+
+@pytest.mark.parametrize("kind", ["LIST<FLOAT>", "LIST<LIST<INT>>", "LIST<>", "ARRAY"])
+def test_unknown_parameter_types(kind: str) -> None:
+    text = replace_once("| apiKey | STRING | YES |", f"| apiKey | {kind} | YES |")
+    with pytest.raises(DocsError, match=r"^p:33: .* has type .*LIST also as LIST<type>"):
+        parse_page(text, "p")
+
+
+@pytest.mark.parametrize(
+    ("kind", "normalised"), [("LIST\\<LONG\\>", "LIST<LONG>"), ("list", "LIST")]
+)
+def test_list_types(kind: str, normalised: str) -> None:
+    text = replace_once("| apiKey | STRING | YES |", f"| apiKey | {kind} | NO |")
+    assert parse_page(text, "p").params == (ParamRow("apiKey", normalised, False, ""),)

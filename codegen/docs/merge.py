@@ -28,7 +28,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .infer import ParamSpec, Schema, accepts, describe, docs_params, infer, resolve
+from .infer import (
+    ParamSpec,
+    Schema,
+    accepts,
+    describe,
+    docs_params,
+    enum_values,
+    infer,
+    resolve,
+)
 from .page import DocsPage, ParamRow
 
 __all__ = ["Change", "fresh_document", "merge_document", "method_file_name", "page_notes"]
@@ -127,8 +136,22 @@ def page_notes(page: DocsPage, *, fresh: bool) -> list[str]:
     )
     listed = {row.name for row in page.params}
     for row in page.params:
-        if row.type == "ENUM":
-            notes.append(f'params.{row.name}: ENUM; add its values as "enum" to get a Literal type')
+        values = enum_values(row.description) if row.type == "ENUM" else None
+        if row.type == "ENUM" and values is None:
+            why = "whose description is not just its values" if row.description else "no values"
+            notes.append(
+                f'params.{row.name}: ENUM, {why}; add them as "enum" to get a Literal type'
+            )
+        elif values is not None:
+            notes.append(
+                f"params.{row.name}: enum {', '.join(values)}, from its description; check "
+                "the list is complete"
+            )
+        elif row.type.startswith("LIST"):
+            notes.append(
+                f"params.{row.name}: {row.type}, an array; codegen does not render array "
+                "parameters yet"
+            )
     for name in page.request_params:
         if name not in listed:
             notes.append(

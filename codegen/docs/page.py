@@ -32,11 +32,27 @@ from typing import Any
 
 from .samples import JsonSampleError, loads
 
-__all__ = ["PARAM_TYPES", "SECURITY_TYPES", "DocsError", "DocsPage", "ParamRow", "parse_page"]
+__all__ = [
+    "PARAM_TYPES",
+    "SECURITY_TYPES",
+    "DocsError",
+    "DocsPage",
+    "ParamRow",
+    "is_param_type",
+    "parse_page",
+]
 
 SECURITY_TYPES = ("NONE", "USER_STREAM", "MARKET_DATA", "TRADE", "USER_DATA")
-#: Parameter types of the docs' tables.
-PARAM_TYPES = ("STRING", "INT", "LONG", "DECIMAL", "BOOLEAN", "ENUM")
+#: Parameter types of the docs' tables; ``LIST`` also as ``LIST<type>`` (e.g. ``LIST<LONG>``).
+PARAM_TYPES = ("STRING", "INT", "LONG", "DECIMAL", "BOOLEAN", "ENUM", "LIST")
+_LIST_TYPE = re.compile(r"LIST\s*<\s*(?P<item>[A-Z]+)\s*>")
+
+
+def is_param_type(kind: str) -> bool:
+    """Whether ``kind`` (upper case, as a table writes it) is a type the importer knows."""
+    item = _LIST_TYPE.fullmatch(kind)
+    return kind in PARAM_TYPES or (item is not None and item["item"] in PARAM_TYPES[:-1])
+
 
 _SECTIONS = {
     "en": {
@@ -386,12 +402,13 @@ class _Reader:
                 _plain(cells[columns[c]]) if c in columns else ""
                 for c in ("name", "type", "mandatory", "description")
             )
-            name, kind = name.strip("`"), kind.strip("`").upper()
+            name, kind = name.strip("`"), re.sub(r"\s+", "", kind.strip("`").upper())
             if not name:
                 raise self.error("a parameter row without a name", section, number)
-            if kind not in PARAM_TYPES:
+            if not is_param_type(kind):
                 raise self.error(
-                    f"parameter {name!r} has type {kind!r}; known: {', '.join(PARAM_TYPES)}",
+                    f"parameter {name!r} has type {kind!r}; known: {', '.join(PARAM_TYPES)}"
+                    " (LIST also as LIST<type>)",
                     section,
                     number,
                 )
