@@ -305,3 +305,56 @@ def test_every_parameter_type_of_the_tables(tmp_path: Path) -> None:
         "params.sides: LIST<ENUM>, an array; codegen does not render array parameters yet",
         "params.anything: LIST, an array; codegen does not render array parameters yet",
     ]
+
+
+def test_pages_of_several_methods_import_one_schema_per_method_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled, three = PAGES / "session.labelled.md", PAGES / "userDataStream.three.md"
+    schema = tmp_path / "schema"
+    assert main(["import", str(labelled), str(three), "--schema", str(schema)]) == 1
+    out, err = capsys.readouterr()
+    assert sorted(p.name for p in (schema / "methods").iterdir()) == [
+        "session.logon.json",
+        "session.status.json",
+        "userDataStream.ping.json",
+        "userDataStream.start.json",
+    ]
+    assert err.splitlines()[0].startswith(
+        f"codegen.docs: error: {labelled}:87: section 'Response Example': invalid JSON: "
+    )
+    assert err.splitlines()[1] == (
+        f"codegen.docs: error: {three}:33: missing section(s) 'Request Weight' (en page)"
+    )
+    assert len(err.splitlines()) == 2
+    assert out.endswith(
+        "codegen.docs: imported 4 method section(s); 4 changed schema/; 2 could not be read "
+        "(see the errors)\n"
+    )
+    assert (
+        "  note: the title says SIGNED, not which type: USER_DATA assumed (API key and "
+        "signature); signed methods need request signing, which codegen refuses\n"
+    ) in out
+    assert "  note: line 63: Response Example sample: missing comma inserted after }\n" in out
+    logon = json.loads((schema / "methods" / "session.logon.json").read_text())
+    assert logon["x-binance"] | {"source": None} == {
+        "method": "session.logon",
+        "security": "USER_DATA",
+        "weight": 2,
+        "idempotent": False,
+        "docs": "https://example.invalid/docs/websocket-api-general-info",
+        "source": None,
+    }
+    assert logon["properties"]["params"]["required"] == ["apiKey", "signature", "timestamp"]
+    status = json.loads((schema / "methods" / "session.status.json").read_text())
+    assert status["x-binance"]["security"] == "NONE"
+    assert status["properties"]["params"] == {
+        "type": "object",
+        "properties": {},
+        "additionalProperties": False,
+    }
+    assert main(["check", str(labelled), str(three), "--schema", str(schema)]) == 1
+    assert capsys.readouterr().err.endswith(
+        "codegen.docs: 4 method section(s) agree with schema/; 2 could not be read (see the "
+        "errors)\n"
+    )

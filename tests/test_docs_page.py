@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from codegen.docs import DocsError, parse_page
+from codegen.docs import DocsError, DocsPage, parse_page
 from codegen.docs.infer import enum_values
-from codegen.docs.page import ParamRow
+from codegen.docs.page import ParamRow, parse_methods
 from codegen.docs.samples import JsonSampleError, loads
 
 from .conftest import ROOT
@@ -434,3 +434,69 @@ def test_unknown_parameter_types(kind: str) -> None:
 def test_list_types(kind: str, normalised: str) -> None:
     text = replace_once("| apiKey | STRING | YES |", f"| apiKey | {kind} | NO |")
     assert parse_page(text, "p").params == (ParamRow("apiKey", normalised, False, ""),)
+
+
+THREE = PAGES / "userDataStream.three.md"
+LABELLED = PAGES / "session.labelled.md"
+
+
+def test_a_page_of_several_methods_each_under_its_title() -> None:
+    start, stop, ping = parse_methods(THREE.read_text(encoding="utf-8"), "p")
+    assert isinstance(start, DocsPage) and isinstance(ping, DocsPage)
+    assert (start.method, start.description, start.result) == (
+        "userDataStream.start",
+        "Start a stream.",
+        {"listenKey": "lk"},
+    )
+    assert (ping.method, ping.weight, ping.description) == ("userDataStream.ping", 1, "")
+    assert start.url == ping.url == "https://example.invalid/docs/two-methods"
+    assert isinstance(stop, DocsError)  # the broken section is reported, the others read
+    assert str(stop) == "p:33: missing section(s) 'Request Weight' (en page)"
+    head, title, tail = THREE.read_text().partition("# Close User Data Stream")
+    tail = tail.replace(
+        "## Request Parameters\n", "## Request Weight\n\n2\n\n## Request Parameters\n", 1
+    )
+    fixed = head + title + tail
+    assert [p.weight for p in parse_methods(fixed, "p") if isinstance(p, DocsPage)] == [1, 2, 1]
+    with pytest.raises(DocsError, match=r"^p:1: 3 methods on one page \(userDataStream.start, "):
+        parse_page(fixed, "p")
+
+
+def test_a_page_of_labelled_method_sections() -> None:
+    logon, status, logout = parse_methods(LABELLED.read_text(encoding="utf-8"), "p")
+    assert isinstance(logon, DocsPage) and isinstance(status, DocsPage)
+    assert (logon.method, logon.title, logon.security, logon.weight) == (
+        "session.logon",
+        "Log in with API key (SIGNED)",
+        "USER_DATA",
+        2,
+    )
+    assert logon.description == "Authenticate the connection with the key."
+    assert [(r.name, r.type, r.mandatory) for r in logon.params] == [
+        ("apiKey", "STRING", True),
+        ("recvWindow", "INT", False),
+        ("signature", "STRING", True),
+        ("timestamp", "INT", True),
+    ]
+    assert logon.result == {"apiKey": "k", "authorizedSince": 1649729878532}
+    assert logon.url == "https://example.invalid/docs/websocket-api-general-info"
+    assert (status.method, status.params, status.request_params, status.security) == (
+        "session.status",
+        (),
+        {},
+        None,
+    )
+    assert status.repairs == ("line 63: Response Example sample: missing comma inserted after }",)
+    assert isinstance(logout, DocsError)
+    assert (logout.line, logout.section) == (87, "Response Example")
+    assert "json-repair would" in str(logout)
+
+
+def test_a_label_twice_in_one_section() -> None:
+    text = LABELLED.read_text().replace("**Weight:** 2\n", "**Weight:** 2\n\n**Weight:** 3\n", 1)
+    first = parse_methods(text, "p")[0]
+    assert isinstance(first, DocsError)
+    assert str(first) == "p:38: label '**Weight**' appears twice"
+    assert [p.method for p in parse_methods(text, "p")[1:] if isinstance(p, DocsPage)] == [
+        "session.status"
+    ]

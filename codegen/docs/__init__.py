@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .merge import Change, fresh_document, merge_document, method_file_name, page_notes
-from .page import DocsError, DocsPage, parse_page
+from .page import DocsError, DocsPage, parse_methods, parse_page
 
 __all__ = [
     "Change",
@@ -27,6 +27,7 @@ __all__ = [
     "import_each",
     "import_pages",
     "parse_page",
+    "read_methods",
     "read_page",
 ]
 
@@ -56,13 +57,24 @@ def dump_json(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def read_page(path: Path) -> DocsPage:
-    """Read and parse one docs page. Raises :class:`DocsError`."""
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DocsError(str(path), f"cannot read the page: {exc}") from None
-    return parse_page(text, str(path))
+
+
+def read_page(path: Path) -> DocsPage:
+    """Read and parse a docs page of one method. Raises :class:`DocsError`."""
+    return parse_page(_read(path), str(path))
+
+
+def read_methods(path: Path) -> list[DocsPage | DocsError]:
+    """Read every method section of a docs page (see :func:`parse_methods`)."""
+    try:
+        return parse_methods(_read(path), str(path))
+    except DocsError as exc:
+        return [exc]
 
 
 @dataclass(frozen=True)
@@ -81,20 +93,24 @@ class ImportRun:
 
 
 def import_each(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> ImportRun:
-    """Import every page that can be imported; the others become errors, in page order.
+    """Import every method section of every page; those that cannot be imported become
+    errors, in page order.
 
-    A page that cannot be read, or whose method's schema file is not a JSON object, is a
-    :class:`DocsError` in the results (naming the file and, where there is one, the line);
-    it changes nothing, and the other pages still import (and are written if ``write``).
+    A page (or method section) that cannot be read, or whose method's schema file is not a
+    JSON object, is a :class:`DocsError` in the results (naming the file and, where there is
+    one, the line); it changes nothing, and the others still import (and are written if
+    ``write``).
     """
     texts: dict[Path, str] = {}
     results: list[Outcome | DocsError] = []
     for page_path in pages:
-        try:
-            page = read_page(page_path)
-            results.append(_merge_page(page, schema_dir, texts))
-        except DocsError as exc:
-            results.append(exc)
+        for page in read_methods(page_path):
+            try:
+                if isinstance(page, DocsError):
+                    raise page
+                results.append(_merge_page(page, schema_dir, texts))
+            except DocsError as exc:
+                results.append(exc)
     if write:
         _write(texts)
     return ImportRun(tuple(results))

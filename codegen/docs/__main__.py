@@ -75,22 +75,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"codegen.docs: error: {result}", file=sys.stderr)
     outcomes, errors = run.outcomes, run.errors
+    # a page of several methods gives one result per method section: count those then
+    unit = "page(s)" if len(run.results) == len(args.pages) else "method section(s)"
     drifted = sum(1 for o in outcomes if o.changes)
     failed = f"; {len(errors)} could not be read (see the errors)" if errors else ""
     if importing:
-        print(f"codegen.docs: imported {len(outcomes)} page(s); {drifted} changed schema/{failed}")
+        print(f"codegen.docs: imported {len(outcomes)} {unit}; {drifted} changed schema/{failed}")
         return 1 if errors else 0
     if drifted:
         print(
-            f"codegen.docs: {drifted} of {len(outcomes)} page(s) disagree with schema/{failed}; "
+            f"codegen.docs: {drifted} of {len(outcomes)} {unit} disagree with schema/{failed}; "
             'run `make regen PAGES="..."` and review the diff',
             file=sys.stderr,
         )
         return 1
     if errors:
-        print(f"codegen.docs: {len(outcomes)} page(s) agree with schema/{failed}", file=sys.stderr)
+        print(f"codegen.docs: {len(outcomes)} {unit} agree with schema/{failed}", file=sys.stderr)
         return 1
-    print(f"codegen.docs: {len(outcomes)} page(s) agree with schema/")
+    print(f"codegen.docs: {len(outcomes)} {unit} agree with schema/")
     return 0
 
 

@@ -126,6 +126,11 @@ def page_notes(page: DocsPage, *, fresh: bool) -> list[str]:
     notes = list(page.repairs)
     if page.security is None:
         notes.append("the title names no security type: NONE assumed, as on market-data pages")
+    elif page.title.endswith("(SIGNED)"):
+        notes.append(
+            f"the title says SIGNED, not which type: {page.security} assumed (API key and "
+            "signature); signed methods need request signing, which codegen refuses"
+        )
     elif page.security in _SIGNED:
         notes.append(f"security {page.security} needs request signing, which codegen refuses")
     if not fresh:

@@ -39,10 +39,14 @@ __all__ = [
     "DocsPage",
     "ParamRow",
     "is_param_type",
+    "parse_methods",
     "parse_page",
 ]
 
 SECURITY_TYPES = ("NONE", "USER_STREAM", "MARKET_DATA", "TRADE", "USER_DATA")
+#: A title that says only ``(SIGNED)``: API key and signature, which is what USER_DATA needs
+#: (TRADE, the other signed type, is for orders). The notes say it was assumed.
+_SIGNED_MEANS = "USER_DATA"
 #: Parameter types of the docs' tables; ``LIST`` also as ``LIST<type>`` (e.g. ``LIST<LONG>``).
 PARAM_TYPES = ("STRING", "INT", "LONG", "DECIMAL", "BOOLEAN", "ENUM", "LIST")
 _LIST_TYPE = re.compile(r"LIST\s*<\s*(?P<item>[A-Z]+)\s*>")
@@ -185,10 +189,14 @@ def _heading_key(heading: str, language: str) -> str | None:
     return _SECTIONS[language].get(text)
 
 
-def _lines_outside_code(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
+#: Lines of a page with their numbers in the page (from 1).
+_Numbered = list[tuple[int, str]]
+
+
+def _lines_outside_code(lines: _Numbered) -> Iterator[tuple[int, str, bool]]:
     """(line number, line, inside a fenced code block) for every line."""
     fenced = False
-    for number, line in enumerate(lines, 1):
+    for number, line in lines:
         if line.lstrip().startswith("```"):
             fenced = not fenced
             yield number, line, True
@@ -196,13 +204,45 @@ def _lines_outside_code(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
             yield number, line, fenced
 
 
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+    """The ``key: value`` lines of a leading ``---`` block, and the index of the line after it."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    values: dict[str, str] = {}
+    for index, line in enumerate(lines[1:], 1):
+        if line.strip() == "---":
+            return values, index + 1
+        key, sep, value = line.partition(":")
+        if sep:
+            values[key.strip()] = value.strip().strip("\"'")
+    return {}, 0  # no closing "---": not front matter
+
+
+def _page_url(front_matter: dict[str, str], body: _Numbered) -> str | None:
+    """Front matter ``url:``, else a ``> Source:`` line, else ``<!-- Source: -->``."""
+    if front_matter.get("url"):
+        return front_matter["url"]
+    for pattern in (_SOURCE_LINE, _SOURCE_COMMENT):
+        for _, line, fenced in _lines_outside_code(body):
+            match = pattern.match(line.strip())
+            if not fenced and match:
+                return match.group("url")
+    return None
+
+
 class _Reader:
-    def __init__(self, text: str, name: str) -> None:
+    """One method section of a page: its lines (with their page numbers) in the layout of
+    a one-method page (``#`` title, ``##`` sections)."""
+
+    def __init__(
+        self, lines: _Numbered, name: str, front_matter: dict[str, str], url: str | None
+    ) -> None:
         self.name = name
         self.repairs: list[str] = []
-        self.lines = text.splitlines()
-        self.front_matter = self._front_matter()
-        self.title_line = 1
+        self.lines = lines
+        self.front_matter = front_matter
+        self.page_url = url
+        self.title_line = lines[0][0] if lines else 1
         self.raw_title = self._title()
         self.language, self.sections = self._sections()
 
@@ -216,23 +256,6 @@ class _Reader:
                 label += f" ({_ENGLISH_NAME[section.key]})"
         return DocsError(self.name, message, section=label, line=line)
 
-    def _front_matter(self) -> dict[str, str]:
-        """The ``key: value`` lines of a leading ``---`` block; ``body_start`` is after it."""
-        self.body_start = 0
-        if not self.lines or self.lines[0].strip() != "---":
-            return {}
-        values: dict[str, str] = {}
-        for number, line in enumerate(self.lines[1:], 1):
-            if line.strip() == "---":
-                self.body_start = number + 1
-                break
-            key, sep, value = line.partition(":")
-            if sep:
-                values[key.strip()] = value.strip().strip("\"'")
-        else:
-            return {}  # no closing "---": not front matter
-        return values
-
     def _title(self) -> str:
         for number, line, fenced in _lines_outside_code(self.lines):
             if not fenced and line.startswith("# "):
@@ -240,7 +263,7 @@ class _Reader:
                 return line[2:].strip()
         if "title" in self.front_matter:
             return self.front_matter["title"]
-        raise DocsError(self.name, "no title: the page has no '# ' heading", line=1)
+        raise DocsError(self.name, "no title: the page has no '# ' heading", line=self.title_line)
 
     def _sections(self) -> tuple[str, list[_Section]]:
         headings = [
@@ -293,21 +316,14 @@ class _Reader:
         return section
 
     def url(self) -> str:
-        """Front matter ``url:``, else a ``> Source:`` line, else ``<!-- Source: -->``."""
-        if self.front_matter.get("url"):
-            return self.front_matter["url"]
-        body = self.lines[self.body_start :]
-        for pattern in (_SOURCE_LINE, _SOURCE_COMMENT):
-            for _, line, fenced in _lines_outside_code(body):
-                match = pattern.match(line.strip())
-                if not fenced and match:
-                    return match.group("url")
-        raise DocsError(
-            self.name,
-            "no page URL: add 'url:' to the front matter, a '> Source: <URL>' line or "
-            "'<!-- Source: URL -->'",
-            line=self.title_line,
-        )
+        if self.page_url is None:
+            raise DocsError(
+                self.name,
+                "no page URL: add 'url:' to the front matter, a '> Source: <URL>' line or "
+                "'<!-- Source: URL -->'",
+                line=self.title_line,
+            )
+        return self.page_url
 
     def title_and_security(self) -> tuple[str, str | None]:
         title = _plain(self.raw_title)
@@ -316,11 +332,13 @@ class _Reader:
             security = re.sub(r"[-\s]", "_", match.group("security").strip().upper())
             if security in SECURITY_TYPES:
                 return f"{match.group('name')} ({security})", security
+            if security == "SIGNED":  # General Info: "Log in with API key (SIGNED)"
+                return f"{match.group('name')} (SIGNED)", _SIGNED_MEANS
         return title, None
 
     def prose(self, section: _Section) -> str:
         parts: list[str] = []
-        for _, line, fenced in _lines_outside_code([text for _, text in section.body]):
+        for _, line, fenced in _lines_outside_code(section.body):
             if not fenced:
                 parts.append(line)
         return _plain(" ".join(parts))
@@ -447,9 +465,160 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in cells]
 
 
+def parse_methods(text: str, name: str) -> list[DocsPage | DocsError]:
+    """Read every method section of one docs page (``name`` is used in messages).
+
+    A page documents one method (a ``#`` title and its ``##`` sections), or several: one
+    ``#`` title with its ``##`` sections each, or, as on the General Info page, headings
+    whose sections use bold labels (``> **Request**``, ``> **Response**``, ``**Weight:** 2``,
+    ``**Method**: "session.logon"``, ``**Parameters**``). Each section gives a
+    :class:`DocsPage` or, when it cannot be read, the :class:`DocsError` naming its line;
+    one broken section does not stop the others.
+    """
+    lines = text.splitlines()
+    front_matter, start = _front_matter(lines)
+    body = list(enumerate(lines, 1))[start:]
+    url = _page_url(front_matter, body)
+    results: list[DocsPage | DocsError] = []
+    for section in _method_sections(body, name):
+        try:
+            if isinstance(section, DocsError):
+                raise section
+            results.append(_parse_section(_Reader(section, name, front_matter, url)))
+        except DocsError as exc:
+            results.append(exc)
+    return results
+
+
 def parse_page(text: str, name: str) -> DocsPage:
-    """Read one docs page (``name`` is used in messages). Raises :class:`DocsError`."""
-    reader = _Reader(text, name)
+    """Read a docs page of one method (``name`` is used in messages). Raises :class:`DocsError`."""
+    results = parse_methods(text, name)
+    for result in results:
+        if isinstance(result, DocsError):
+            raise result
+    pages = [r for r in results if isinstance(r, DocsPage)]
+    if len(pages) != 1:
+        methods = ", ".join(page.method for page in pages)
+        raise DocsError(name, f"{len(pages)} methods on one page ({methods})", line=1)
+    return pages[0]
+
+
+def _headings(lines: _Numbered) -> list[tuple[int, int, str]]:
+    """(index in ``lines``, level, text) of every Markdown heading outside code blocks."""
+    found: list[tuple[int, int, str]] = []
+    for index, (_, line, fenced) in enumerate(_lines_outside_code(lines)):
+        match = re.match(r"(#{1,6})\s+(.*)$", line)
+        if match and not fenced and not line.startswith("#!"):
+            found.append((index, len(match.group(1)), match.group(2).strip()))
+    return found
+
+
+def _is_known(heading: str) -> bool:
+    return any(_heading_key(heading, language) is not None for language in _SECTIONS)
+
+
+def _method_sections(body: _Numbered, name: str) -> list[_Numbered | DocsError]:
+    """The lines of each method section, as one-method pages lay them out."""
+    headings = _headings(body)
+    titles = [index for index, level, _ in headings if level == 1]
+    # "#" sections; one without "##" sections of its own (a scraped page repeats its title,
+    # a zh-CN page starts with breadcrumbs) belongs to the next one.
+    bounds = [0, *(index for index in titles if index), len(body)]
+    chunks = [body[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
+    methods: list[_Numbered] = []
+    pending: _Numbered = []
+    for chunk in chunks:
+        pending += chunk
+        if any(level == 2 and _is_known(text) for _, level, text in _headings(chunk)):
+            methods.append(pending)
+            pending = []
+    if methods:
+        methods[-1] += pending  # trailing matter
+        return [*methods]
+    labelled = _labelled_sections(body, headings, name)
+    return labelled or [body]
+
+
+_LABEL = re.compile(r"^(?:>\s*)?\*\*(?P<label>[^*]+?)\s*:?\s*\*\*\s*:?\s*(?P<rest>.*)$")
+_LABELS = {
+    "request": "Request",
+    "response": "Response Example",
+    "weight": "Request Weight",
+    "method": "Method",
+    "parameters": "Request Parameters",
+}
+
+
+def _labelled_sections(
+    body: _Numbered, headings: list[tuple[int, int, str]], name: str
+) -> list[_Numbered | DocsError]:
+    """The General Info layout: a heading whose text (to the next heading) has a ``**Method**``
+    label line."""
+    sections: list[_Numbered | DocsError] = []
+    for position, (index, _, text) in enumerate(headings):  # up to the next heading
+        end = headings[position + 1][0] if position + 1 < len(headings) else len(body)
+        lines = body[index + 1 : end]
+        labels = [
+            match["label"].lower()
+            for _, line, fenced in _lines_outside_code(lines)
+            if not fenced and (match := _LABEL.match(line.strip()))
+        ]
+        if "method" in labels:
+            try:
+                sections.append(_relabel(body[index][0], text, lines, name))
+            except DocsError as exc:
+                sections.append(exc)
+    return sections
+
+
+def _relabel(title_line: int, title: str, lines: _Numbered, name: str) -> _Numbered:
+    """A labelled section as a one-method page: ``#`` title, ``##`` sections (same line numbers).
+
+    ``> **Request**`` and ``> **Response**`` own the code block after them, ``**Weight:** 2``
+    and ``**Method**: "x"`` their line, ``**Parameters**`` its table (or ``: None``); any other
+    line is the description.
+    """
+    sections: dict[str, _Numbered] = {}
+    description: _Numbered = []
+    current: str | None = None
+    in_table, fences = False, 0
+    for number, line, fenced in _lines_outside_code(lines):
+        stripped = line.strip()
+        if current in ("request", "response") and (fenced or not stripped):
+            sections[current].append((number, line))
+            fences += stripped.startswith("```")
+            if fences == 2:
+                current = None  # the code block is closed
+            continue
+        match = None if fenced else _LABEL.match(stripped)
+        label = match["label"].lower() if match else None
+        if match and label in _LABELS:
+            if label in sections:
+                raise DocsError(name, f"label '**{match['label']}**' appears twice", line=number)
+            rest = match["rest"].strip()
+            if label == "method" and rest and "`" not in rest:
+                rest = f"`{rest.strip(chr(34))}`"
+            sections[label] = [(number, f"## {_LABELS[label]}")]
+            if rest:
+                sections[label].append((number, rest))
+            current = label if label in ("request", "response", "parameters") and not rest else None
+            in_table, fences = False, 0
+            continue
+        if current == "parameters" and (stripped.startswith("|") or not in_table):
+            in_table = in_table or stripped.startswith("|")
+            sections[current].append((number, line))
+            continue
+        current = None
+        description.append((number, line))
+    out: _Numbered = [(title_line, f"# {title}")]
+    if any(text.strip() for _, text in description):
+        out += [(description[0][0], "## API Description"), *description]
+    for section in sections.values():
+        out += section
+    return out
+
+
+def _parse_section(reader: _Reader) -> DocsPage:
     title, security = reader.title_and_security()
     method = reader.method()
     request, line = reader.sample("request")
@@ -466,7 +635,7 @@ def parse_page(text: str, name: str) -> DocsPage:
         raise reader.error("the response sample has no 'result'", reader.required("response"), line)
     description_section = reader.section("description")
     return DocsPage(
-        name=name,
+        name=reader.name,
         language=reader.language,
         url=reader.url(),
         title=title,
