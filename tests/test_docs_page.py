@@ -500,3 +500,28 @@ def test_a_label_twice_in_one_section() -> None:
     assert [p.method for p in parse_methods(text, "p")[1:] if isinstance(p, DocsPage)] == [
         "session.status"
     ]
+
+
+@pytest.mark.parametrize(
+    ("weight", "expected"),
+    [
+        ("**Weight:**\n\n**1** for a single symbol;  \n**2** when the symbol is omitted\n", None),
+        ("**Weight:** 5\n", 5),
+        ("> **Weight**: 3\n", 3),
+    ],
+)
+def test_a_weight_label_in_the_request_section(weight: str, expected: int | None) -> None:
+    page = parse_page(replace_once("## Request Weight\n\n**1**\n", weight), "p")
+    assert page.weight == (
+        "1 for a single symbol; 2 when the symbol is omitted" if expected is None else expected
+    )
+    assert page.request["method"] == "userDataStream.start"  # the Request section still reads
+
+
+def test_a_weight_label_and_a_weight_section() -> None:
+    # with a Request Weight section, a "**Weight:**" line is that section's text
+    text = replace_once("## Request Weight\n\n**1**\n", "## Request Weight\n\n**Weight:** 4\n")
+    assert parse_page(text, "p").weight == 4
+    twice = replace_once("## Request Weight\n\n**1**\n", "**Weight:** 4\n\n**Weight:** 5\n")
+    with pytest.raises(DocsError, match=r"^p:27: the weight is given twice$"):
+        parse_page(twice, "p")

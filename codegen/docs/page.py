@@ -285,7 +285,18 @@ class _Reader:
             )
         sections: list[_Section] = []
         current: _Section | None = None
+        weight_heading = any(_heading_key(h, language) == "weight" for _, h in headings)
         for number, line, fenced in _lines_outside_code(self.lines):
+            label = None if fenced or weight_heading else _LABEL.match(line.strip())
+            if label and label["label"].lower() == "weight" and current is not None:
+                # "**Weight:**" inside another section (the ticker.price page): its own section
+                if any(s.key == "weight" for s in sections):
+                    raise DocsError(self.name, "the weight is given twice", line=number)
+                current = _Section("weight", "Request Weight", number, [])
+                sections.append(current)
+                if label["rest"].strip():
+                    current.body.append((number, label["rest"]))
+                continue
             if not fenced and line.startswith("#"):
                 key = _heading_key(line.lstrip("#").strip(), language)
                 if line.startswith("## ") and key is not None:
@@ -367,7 +378,7 @@ class _Reader:
                     rows.append(" → ".join(_plain(c) for c in _cells(line)))  # "5, 10 → 2"
             elif line and not line.startswith("```"):
                 prose.append(line)
-        text = _plain(" ".join(prose))
+        text = re.sub(r"^weight\s*:\s*", "", _plain(" ".join(prose)), flags=re.I)
         if not rows and re.fullmatch(r"\d+", text):
             return int(text)
         if not text and not rows:
