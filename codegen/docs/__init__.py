@@ -14,19 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .merge import Change, fresh_document, merge_document, method_file_name, page_notes
+from .enums import EnumDefinition, parse_enums
+from .merge import Change, Enums, fresh_document, merge_document, method_file_name, page_notes
 from .page import DocsError, DocsPage, parse_methods, parse_page
 
 __all__ = [
     "Change",
     "DocsError",
     "DocsPage",
+    "EnumDefinition",
     "ImportRun",
     "Outcome",
     "dump_json",
     "import_each",
     "import_pages",
+    "parse_enums",
     "parse_page",
+    "read_enums",
     "read_methods",
     "read_page",
 ]
@@ -69,6 +73,16 @@ def read_page(path: Path) -> DocsPage:
     return parse_page(_read(path), str(path))
 
 
+def read_enums(paths: Iterable[Path]) -> dict[str, EnumDefinition]:
+    """The enum definitions of the docs pages ``paths`` (the first page that defines a
+    parameter wins). Raises :class:`DocsError`."""
+    found: dict[str, EnumDefinition] = {}
+    for path in paths:
+        for name, definition in parse_enums(_read(path), str(path)).items():
+            found.setdefault(name, definition)
+    return found
+
+
 def read_methods(path: Path) -> list[DocsPage | DocsError]:
     """Read every method section of a docs page (see :func:`parse_methods`)."""
     try:
@@ -92,7 +106,9 @@ class ImportRun:
         return [r for r in self.results if isinstance(r, DocsError)]
 
 
-def import_each(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> ImportRun:
+def import_each(
+    pages: Iterable[Path], schema_dir: Path, *, write: bool, enums: Enums | None = None
+) -> ImportRun:
     """Import every method section of every page; those that cannot be imported become
     errors, in page order.
 
@@ -108,7 +124,7 @@ def import_each(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> Impo
             try:
                 if isinstance(page, DocsError):
                     raise page
-                results.append(_merge_page(page, schema_dir, texts))
+                results.append(_merge_page(page, schema_dir, texts, enums or {}))
             except DocsError as exc:
                 results.append(exc)
     if write:
@@ -132,14 +148,14 @@ def import_pages(pages: Iterable[Path], schema_dir: Path, *, write: bool) -> lis
     return run.outcomes
 
 
-def _merge_page(page: DocsPage, schema_dir: Path, texts: dict[Path, str]) -> Outcome:
+def _merge_page(page: DocsPage, schema_dir: Path, texts: dict[Path, str], enums: Enums) -> Outcome:
     """Merge ``page`` into its method's file (as ``texts`` has it so far); update ``texts``."""
     path = schema_dir / "methods" / method_file_name(page.method)
     old = texts.get(path)
     if old is None and path.exists():
         old = path.read_text(encoding="utf-8")
     if old is None:
-        document = fresh_document(page)
+        document = fresh_document(page, enums)
         changes = [Change("+", page.method, "new method: no schema file yet")]
     else:
         try:
@@ -148,14 +164,14 @@ def _merge_page(page: DocsPage, schema_dir: Path, texts: dict[Path, str]) -> Out
             raise DocsError(str(path), f"not valid JSON: {exc.msg}", line=exc.lineno) from None
         if not isinstance(current, dict):
             raise DocsError(str(path), "not a JSON object", line=1)
-        document, changes = merge_document(current, page)
+        document, changes = merge_document(current, page, enums)
     texts[path] = dump_json(document)
     return Outcome(
         page=page,
         path=path,
         created=old is None,
         changes=tuple(changes),
-        notes=tuple(page_notes(page, fresh=old is None)),
+        notes=tuple(page_notes(page, fresh=old is None, enums=enums)),
         text=texts[path],
         rewrites=texts[path] != old,
     )

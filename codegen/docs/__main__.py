@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .. import DEFAULT_SCHEMA
-from . import Outcome, import_each
+from . import DocsError, Outcome, import_each, read_enums
 
 __all__ = ["main", "report"]
 
@@ -66,9 +66,23 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_SCHEMA,
         help="schema directory (default: %(default)s)",
     )
+    parser.add_argument(
+        "--enums",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PAGE.md",
+        help="a docs page of enum definitions, for ENUM parameters whose description does not "
+        "list their values (repeatable)",
+    )
     args = parser.parse_args(argv)
     importing = args.command == "import"
-    run = import_each(args.pages, args.schema, write=importing)
+    try:
+        enums = read_enums(args.enums)
+    except DocsError as exc:
+        print(f"codegen.docs: error: {exc}", file=sys.stderr)
+        return 1
+    run = import_each(args.pages, args.schema, write=importing, enums=enums)
     for result in run.results:
         if isinstance(result, Outcome):
             sys.stdout.write(report(result, imported=importing))

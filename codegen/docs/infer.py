@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .enums import EnumDefinition
 from .page import ParamRow
 
 __all__ = [
@@ -65,15 +66,21 @@ def enum_values(description: str) -> list[str] | None:
     return values if values and not rest else None
 
 
-def param_schema(row: ParamRow) -> Schema:
-    """The JSON Schema of one row of a parameter table."""
+def param_schema(row: ParamRow, enums: Mapping[str, EnumDefinition] | None = None) -> Schema:
+    """The JSON Schema of one row of a parameter table.
+
+    An ENUM's values come from its description (:func:`enum_values`), else from the docs'
+    enum definitions (``enums``, by parameter name), else from a person.
+    """
     listed = _LIST_OF.fullmatch(row.type)
     if listed:
-        item = param_schema(ParamRow(row.name, listed["item"], row.mandatory, row.description))
-        return {"type": "array", "items": item}
+        item_row = ParamRow(row.name, listed["item"], row.mandatory, row.description)
+        return {"type": "array", "items": param_schema(item_row, enums)}
     schema = dict(_PARAM_TYPES[row.type])
     if row.type == "ENUM":
         values = enum_values(row.description)
+        if values is None and enums and row.name in enums:
+            values = list(enums[row.name].values)
         if values is not None:
             schema["enum"] = values
     return schema
@@ -94,13 +101,20 @@ class ParamSpec:
     """The table's description; ``None`` for a parameter only the request sample shows."""
 
 
-def docs_params(rows: Iterable[ParamRow], sample: Mapping[str, Any]) -> dict[str, ParamSpec]:
+def docs_params(
+    rows: Iterable[ParamRow],
+    sample: Mapping[str, Any],
+    enums: Mapping[str, EnumDefinition] | None = None,
+) -> dict[str, ParamSpec]:
     """The parameters of a page: the table's rows, then what only the request sample sends.
 
     A table may say ``None`` while the sample still sends ``apiKey``; such a parameter is
     mandatory when the client always fills it in (``apiKey``, ``signature``), else optional.
     """
-    specs = {row.name: ParamSpec(param_schema(row), row.mandatory, row.description) for row in rows}
+    specs = {
+        row.name: ParamSpec(param_schema(row, enums), row.mandatory, row.description)
+        for row in rows
+    }
     for name, value in sample.items():
         if name not in specs:
             specs[name] = ParamSpec(infer(value), name in _SENT_BY_CLIENT, None)
