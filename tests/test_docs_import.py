@@ -70,11 +70,12 @@ def test_a_page_broken_as_published_imports_as_if_it_were_not(tmp_path: Path) ->
     [repaired] = import_pages([repairable], tmp_path / "b", write=False)
     assert repaired.text == clean.text
     assert [n for n in repaired.notes if " sample: " in n] == [
-        "line 39: Response Example sample: non-breaking space read as a space",
-        "line 46: Response Example sample: trailing comma dropped",
-        "line 46: Response Example sample: comment '// weight used in this minute' dropped",
-        "line 47: Response Example sample: trailing comma dropped",
-        "line 48: Response Example sample: trailing comma dropped",
+        f"{repairable}:39: Response Example sample: non-breaking space read as a space",
+        f"{repairable}:46: Response Example sample: trailing comma dropped",
+        f"{repairable}:46: Response Example sample: comment '// weight used in this minute' "
+        "dropped",
+        f"{repairable}:47: Response Example sample: trailing comma dropped",
+        f"{repairable}:48: Response Example sample: trailing comma dropped",
     ]
 
 
@@ -335,7 +336,9 @@ def test_pages_of_several_methods_import_one_schema_per_method_section(
         "  note: the title says SIGNED, not which type: USER_DATA assumed (API key and "
         "signature); signed methods need request signing, which codegen refuses\n"
     ) in out
-    assert "  note: line 63: Response Example sample: missing comma inserted after }\n" in out
+    assert (
+        f"  note: {labelled}:63: Response Example sample: missing comma inserted after }}\n" in out
+    )
     logon = json.loads((schema / "methods" / "session.logon.json").read_text())
     assert logon["x-binance"] | {"source": None} == {
         "method": "session.logon",

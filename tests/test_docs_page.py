@@ -95,7 +95,7 @@ def test_the_seed_page_in_zh_cn() -> None:
     }
     assert page.url.startswith("https://developers.binance.com/docs/zh-CN/derivatives/")
     assert page.docs_url == page.url.replace("/docs/zh-CN/", "/docs/")
-    assert page.repairs == ("line 27: Request sample: non-breaking space read as a space",)
+    assert page.repairs == ("seed.md:27: Request sample: non-breaking space read as a space",)
 
 
 def test_an_english_page() -> None:
@@ -322,7 +322,7 @@ def test_the_committed_broken_page_names_its_line() -> None:
 def test_a_missing_comma_is_repaired_and_reported_with_its_line() -> None:
     page = parse_page(replace_once('"limit": 2400,\n', '"limit": 2400\n'), "p")
     assert page.response == parse_page(START, "p").response
-    assert page.repairs == ("line 49: Response Example sample: missing comma inserted after 2400",)
+    assert page.repairs == ("p:49: Response Example sample: missing comma inserted after 2400",)
 
 
 def test_samples_repair_what_keeps_every_value() -> None:
@@ -486,7 +486,7 @@ def test_a_page_of_labelled_method_sections() -> None:
         {},
         None,
     )
-    assert status.repairs == ("line 63: Response Example sample: missing comma inserted after }",)
+    assert status.repairs == ("p:63: Response Example sample: missing comma inserted after }",)
     assert isinstance(logout, DocsError)
     assert (logout.line, logout.section) == (87, "Response Example")
     assert "json-repair would" in str(logout)

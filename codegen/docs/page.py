@@ -149,7 +149,7 @@ class DocsPage:
     request: dict[str, Any]
     response: dict[str, Any]
     repairs: tuple[str, ...]
-    """What was repaired in the JSON samples, for the report."""
+    """What was repaired in the JSON samples, for the report: ``page:line: what``."""
 
     @property
     def docs_url(self) -> str:
@@ -405,7 +405,9 @@ class _Reader:
             raise self.error(str(exc), section, start + exc.line) from None
         if not isinstance(value, dict):
             raise self.error("the sample is not a JSON object", section, start + 1)
-        self.repairs += [f"line {start + n}: {_ENGLISH_NAME[key]} sample: {r}" for n, r in repairs]
+        self.repairs += [
+            f"{self.name}:{start + n}: {_ENGLISH_NAME[key]} sample: {r}" for n, r in repairs
+        ]
         return value, start + 1
 
     def params(self) -> tuple[ParamRow, ...]:
