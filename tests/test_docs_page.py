@@ -525,3 +525,14 @@ def test_a_weight_label_and_a_weight_section() -> None:
     twice = replace_once("## Request Weight\n\n**1**\n", "**Weight:** 4\n\n**Weight:** 5\n")
     with pytest.raises(DocsError, match=r"^p:27: the weight is given twice$"):
         parse_page(twice, "p")
+
+
+def test_samples_report_every_space_json_does_not_allow() -> None:
+    value, repairs = loads('{\n  "a":\u3000"x\u3000y",\u00a0"b": 1\u00a0\u00a0}')
+    assert value == {"a": "x\u3000y", "b": 1}  # inside a string a space is a value, kept
+    assert repairs == [
+        (2, "ideographic space read as a space"),
+        (2, "non-breaking space read as a space"),
+    ]
+    with pytest.raises(JsonSampleError, match=r"json-repair would read `\u200b1`"):
+        loads('{"a": \u200b1}')  # a zero-width space is no space: not JSON

@@ -9,11 +9,11 @@ schema in the SDK, so every repair is checked.
 
 The check compares token streams. The published text is split into JSON
 tokens (strings, numbers, ``true``/``false``/``null``, ``{ } [ ] : ,``),
-skipping blanks, non-breaking spaces and comments; anything else is a token of
+skipping blanks, other spaces (non-breaking, ideographic) and comments; anything else is a token of
 its own that JSON has not (``...``, ``'a'``, ``3HBn``). The repaired value,
 dumped as JSON, is split the same way. The two streams must be equal once
 commas are set aside (strings and numbers compared by value): only commas may
-be inserted or removed, and comments and non-breaking spaces removed. Every
+be inserted or removed, and comments and those spaces removed. Every
 such difference is reported with its line; any other one is a
 :class:`JsonSampleError` naming the line and what json-repair would change.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +31,12 @@ from json_repair import repair_json
 
 __all__ = ["JsonSampleError", "Token", "loads", "tokens"]
 
-_NBSP = "\u00a0"
+_JSON_BLANK = frozenset(" \t\n\r")
+_BLANK_NAMES = {"\u00a0": "non-breaking space"}
 _PUNCTUATION = frozenset("{}[]:,")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
-_WORD_END = re.compile(r"[\s\u00a0{}\[\]:,\"]|//|/\*")  # where a run of other characters ends
+_WORD_END = re.compile(r"[\s{}\[\]:,\"]|//|/\*")  # where a run of other characters ends
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
@@ -51,7 +53,8 @@ class Token:
     """One token of a JSON text as published."""
 
     kind: str
-    """``punct``, ``string``, ``number``, ``literal``, ``comment``, ``nbsp`` or ``other``."""
+    """``punct``, ``string``, ``number``, ``literal``, ``comment``, ``blank`` (a space that
+    JSON does not allow, outside strings) or ``other`` (not JSON)."""
     text: str
     line: int
 
@@ -70,16 +73,16 @@ class Token:
 
 
 def tokens(text: str) -> list[Token]:
-    """The tokens of ``text``, comments and non-breaking spaces (outside strings) included."""
+    """The tokens of ``text``, comments and non-JSON spaces (outside strings) included."""
     out: list[Token] = []
     i, line = 0, 1
     while i < len(text):
         char = text[i]
-        if char == _NBSP:
-            out.append(Token("nbsp", char, line))
-            i += 1
-        elif char.isspace():
+        if char in _JSON_BLANK:
             line += char == "\n"
+            i += 1
+        elif char.isspace():  # a non-breaking space, an ideographic space...: not JSON's
+            out.append(Token("blank", char, line))
             i += 1
         elif char in _PUNCTUATION:
             out.append(Token("punct", char, line))
@@ -124,17 +127,22 @@ def _string_or_number(text: str, i: int, line: int) -> Token | None:
     return None
 
 
+def _is_comma(token: Token) -> bool:
+    return token.kind == "punct" and token.text == ","
+
+
 def _significant(stream: list[Token]) -> list[Token]:
-    return [t for t in stream if t.kind not in ("comment", "nbsp") and t.text != ","]
+    """The tokens that carry the value: all but commas, comments and blanks."""
+    return [t for t in stream if t.kind not in ("comment", "blank") and not _is_comma(t)]
 
 
 def _gaps(stream: list[Token]) -> list[list[Token]]:
     """The commas before each significant token, and after the last one."""
     gaps: list[list[Token]] = [[]]
     for token in stream:
-        if token.text == ",":
+        if _is_comma(token):
             gaps[-1].append(token)
-        elif token.kind not in ("comment", "nbsp"):
+        elif token.kind not in ("comment", "blank"):
             gaps.append([])
     return gaps
 
@@ -196,7 +204,10 @@ def loads(text: str) -> tuple[Any, list[tuple[int, str]]]:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
         error = exc
-    value = repair_json(text, return_objects=True, skip_json_loads=True)
+    try:
+        value = repair_json(text, return_objects=True, skip_json_loads=True)
+    except (ValueError, RecursionError) as exc:  # json-repair gave up
+        raise JsonSampleError(f"invalid JSON: {error.msg}; json-repair failed: {exc}", 1) from None
     repaired = tokens(json.dumps(value, ensure_ascii=False))
     original_significant, repaired_significant = _significant(original), _significant(repaired)
     if [t.key for t in original_significant] != [t.key for t in repaired_significant]:
@@ -212,7 +223,7 @@ def loads(text: str) -> tuple[Any, list[tuple[int, str]]]:
 def _repairs(original: list[Token], repaired: list[Token]) -> list[tuple[int, str]]:
     """Each comment, non-breaking space and comma json-repair removed or inserted, by line.
 
-    In the order of the text; one non-breaking space report per line.
+    In the order of the text; one report per line for each kind of space.
     """
     found: list[tuple[float, int, str]] = []  # (position in the original stream, line, what)
     position = {id(token): index for index, token in enumerate(original)}
@@ -228,11 +239,13 @@ def _repairs(original: list[Token], repaired: list[Token]) -> list[tuple[int, st
             assert after is not None  # json.dumps never writes a comma before the first token
             where = (position[id(after)] + 0.5, after.line)
             found += [(*where, f"missing comma inserted after {after}")] * (len(has) - len(had))
-    nbsp_lines: set[int] = set()
+    blanks: set[tuple[int, str]] = set()
     for index, token in enumerate(original):
         if token.kind == "comment":
             found.append((index, token.line, f"comment {token.text!r} dropped"))
-        elif token.kind == "nbsp" and token.line not in nbsp_lines:
-            nbsp_lines.add(token.line)
-            found.append((index, token.line, "non-breaking space read as a space"))
+        elif token.kind == "blank" and (token.line, token.text) not in blanks:
+            blanks.add((token.line, token.text))
+            name = _BLANK_NAMES.get(token.text) or unicodedata.name(token.text, "").lower()
+            name = name or f"U+{ord(token.text):04X}"
+            found.append((index, token.line, f"{name} read as a space"))
     return [(line, what) for _, line, what in sorted(found)]
