@@ -408,3 +408,19 @@ def test_enum_values_from_the_enum_definitions(
 def test_enum_definitions_refuse_to_guess(text: str, message: str) -> None:
     with pytest.raises(DocsError, match=message):
         parse_enums(text, "d")
+
+
+REAL_PAGES = ROOT.parent / "shared" / "docs-pages" / "usdm"
+
+
+def test_the_published_user_data_stream_pages_agree_with_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The scraped pages next to this checkout (not part of it): front matter with
+    ``source: binance``, a ``> Source: <URL>`` line, the title twice."""
+    names = ["Start", "Close", "Keepalive"]
+    pages = [REAL_PAGES / "user-data-streams" / f"{n}-User-Data-Stream-Wsp.md" for n in names]
+    if not all(page.exists() for page in pages):
+        pytest.skip(f"{REAL_PAGES} is absent: this checkout does not sit next to ../shared")
+    assert main(["check", *map(str, pages), "--schema", str(SCHEMA)]) == 0
+    assert capsys.readouterr().out.endswith("codegen.docs: 3 page(s) agree with schema/\n")
