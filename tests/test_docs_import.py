@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from codegen import generate
-from codegen.docs import DocsError, dump_json, import_pages
+from codegen.docs import DocsError, dump_json, import_pages, parse_enums, read_enums
 from codegen.docs.__main__ import main
 
 from .conftest import ROOT
@@ -70,11 +70,12 @@ def test_a_page_broken_as_published_imports_as_if_it_were_not(tmp_path: Path) ->
     [repaired] = import_pages([repairable], tmp_path / "b", write=False)
     assert repaired.text == clean.text
     assert [n for n in repaired.notes if " sample: " in n] == [
-        "line 39: Response Example sample: non-breaking space read as a space",
-        "line 46: Response Example sample: trailing comma dropped",
-        "line 46: Response Example sample: comment '// weight used in this minute' dropped",
-        "line 47: Response Example sample: trailing comma dropped",
-        "line 48: Response Example sample: trailing comma dropped",
+        f"{repairable}:39: Response Example sample: non-breaking space read as a space",
+        f"{repairable}:46: Response Example sample: trailing comma dropped",
+        f"{repairable}:46: Response Example sample: comment '// weight used in this minute' "
+        "dropped",
+        f"{repairable}:47: Response Example sample: trailing comma dropped",
+        f"{repairable}:48: Response Example sample: trailing comma dropped",
     ]
 
 
@@ -193,19 +194,54 @@ def test_command_line_output(
     check_golden("cli.txt", "".join(transcript))
 
 
-def test_an_error_names_the_page_and_writes_nothing(
-    schema: Path, capsys: pytest.CaptureFixture[str]
+def test_a_page_that_cannot_be_imported_is_reported_and_the_others_import(
+    schema: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = {p.name: p.read_text() for p in (schema / "methods").iterdir()}
     broken = PAGES / "userDataStream.stop.broken.md"
-    assert main(["import", str(EDITED), str(broken), "--schema", str(schema)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"codegen.docs: error: {broken}:39: section 'Response Example': ")
+    no_method = tmp_path / "no-method.md"
+    no_method.write_text(START.read_text().replace("## Method\n", "## Methods\n"))
+    pages = [str(broken), str(EDITED), str(no_method), str(PAGES / "missing.md")]
+    assert main(["import", *pages, "--schema", str(schema)]) == 1
+    out, err = capsys.readouterr()
+    errors = err.splitlines()
+    assert errors[0].startswith(f"codegen.docs: error: {broken}:39: section 'Response Example': ")
+    assert "not repaired: json-repair would drop `...` (not JSON)" in errors[0]
+    assert errors[1] == (
+        f"codegen.docs: error: {no_method}:1: missing section(s) 'Method' (en page)"
+    )
+    assert errors[2].startswith(f"codegen.docs: error: {PAGES / 'missing.md'}: cannot read")
+    assert len(errors) == 3
+    assert "updated from" in out and "  ~ weight: 1 → 2\n" in out
+    assert out.endswith(
+        "codegen.docs: imported 1 page(s); 1 changed schema/; 3 could not be read (see the "
+        "errors)\n"
+    )
+    after = {p.name: p.read_text() for p in (schema / "methods").iterdir()}
+    assert [name for name in after if after[name] != before[name]] == ["userDataStream.start.json"]
+    assert json.loads(after["userDataStream.start.json"])["x-binance"]["weight"] == 2
+
+    assert main(["check", str(EDITED), str(broken), "--schema", str(schema)]) == 1  # agrees, but
+    out, err = capsys.readouterr()
+    assert "agrees with" in out
+    assert err.endswith(
+        "codegen.docs: 1 page(s) agree with schema/; 1 could not be read (see the errors)\n"
+    )
+
+
+def test_import_pages_raises_the_first_error_and_writes_nothing(schema: Path) -> None:
+    before = {p.name: p.read_text() for p in (schema / "methods").iterdir()}
+    broken = PAGES / "userDataStream.stop.broken.md"
+    with pytest.raises(DocsError, match=rf"^{broken}:39: section 'Response Example': "):
+        import_pages([EDITED, broken], schema, write=True)
     assert {p.name: p.read_text() for p in (schema / "methods").iterdir()} == before
     with pytest.raises(DocsError, match="cannot read the page"):
         import_pages([PAGES / "missing.md"], schema, write=False)
     (schema / "methods" / "userDataStream.stop.json").write_text("[]")
-    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json: not a JSON object"):
+    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json:1: not a JSON object"):
+        import_pages([STOP], schema, write=False)
+    (schema / "methods" / "userDataStream.stop.json").write_text('{\n  "a": 1,\n}')
+    with pytest.raises(DocsError, match=r"userDataStream\.stop\.json:3: not valid JSON: "):
         import_pages([STOP], schema, write=False)
 
 
@@ -216,3 +252,175 @@ def test_fresh_imports_are_valid_input_for_codegen(schema: Path) -> None:
     methods = generate(schema)["methods.py"]
     assert "Websocket API延长listenKey有效期 (USER_STREAM)." in methods
     assert "async def start(" in methods and "async def stop(" in methods
+
+
+def test_a_scraped_page_agrees_with_the_committed_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Front matter with ``source: binance`` and a ``> Source:`` line of another URL: the
+    front matter's ``url:`` is the docs URL, so check finds no drift."""
+    page = PAGES / "userDataStream.stop.scraped.md"
+    assert main(["check", str(page), "--schema", str(SCHEMA)]) == 0
+    assert "agrees with" in capsys.readouterr().out
+
+
+def test_every_parameter_type_of_the_tables(tmp_path: Path) -> None:
+    [outcome] = import_pages([PAGES / "order.types.md"], tmp_path, write=False)
+    params = json.loads(outcome.text)["properties"]["params"]
+    typed = {
+        name: {k: v for k, v in schema.items() if k != "description"}
+        for name, schema in params["properties"].items()
+    }
+    assert typed == {
+        "symbol": {"type": "string"},
+        "quantity": {"type": "string", "format": "decimal"},
+        "recvWindow": {"type": "integer"},
+        "timestamp": {"type": "integer"},
+        "reduceOnly": {"type": "boolean"},
+        "side": {"type": "string", "enum": ["SELL", "BUY"]},
+        "newOrderRespType": {"type": "string", "enum": ["ACK", "RESULT"]},
+        "timeInForce": {"type": "string", "enum": ["IOC", "GTC", "FOK"]},
+        "positionSide": {"type": "string"},  # the description says more than the values
+        "priceMatch": {"type": "string"},  # LIMIT is not a value of priceMatch
+        "type": {"type": "string"},
+        "orderIdList": {"type": "array", "items": {"type": "integer"}},
+        "origClientOrderIdList": {"type": "array", "items": {"type": "string"}},
+        "sides": {"type": "array", "items": {"type": "string", "enum": ["SELL", "BUY"]}},
+        "anything": {"type": "array"},
+    }
+    assert params["required"] == ["symbol", "timestamp", "side", "type"]
+    notes = [n for n in outcome.notes if n.startswith("params.")]
+    assert notes == [
+        "params.side: enum SELL, BUY, from its description; check the list is complete",
+        "params.newOrderRespType: enum ACK, RESULT, from its description; check the list is "
+        "complete",
+        "params.timeInForce: enum IOC, GTC, FOK, from its description; check the list is complete",
+        'params.positionSide: ENUM, whose description is not just its values; add them as "enum" '
+        "to get a Literal type",
+        'params.priceMatch: ENUM, whose description is not just its values; add them as "enum" '
+        "to get a Literal type",
+        'params.type: ENUM, no values; add them as "enum" to get a Literal type',
+        "params.orderIdList: LIST<LONG>, an array; codegen does not render array parameters yet",
+        "params.origClientOrderIdList: LIST<STRING>, an array; codegen does not render array "
+        "parameters yet",
+        "params.sides: LIST<ENUM>, an array; codegen does not render array parameters yet",
+        "params.anything: LIST, an array; codegen does not render array parameters yet",
+    ]
+
+
+def test_pages_of_several_methods_import_one_schema_per_method_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labelled, three = PAGES / "session.labelled.md", PAGES / "userDataStream.three.md"
+    schema = tmp_path / "schema"
+    assert main(["import", str(labelled), str(three), "--schema", str(schema)]) == 1
+    out, err = capsys.readouterr()
+    assert sorted(p.name for p in (schema / "methods").iterdir()) == [
+        "session.logon.json",
+        "session.status.json",
+        "userDataStream.ping.json",
+        "userDataStream.start.json",
+    ]
+    assert err.splitlines()[0].startswith(
+        f"codegen.docs: error: {labelled}:87: section 'Response Example': invalid JSON: "
+    )
+    assert err.splitlines()[1] == (
+        f"codegen.docs: error: {three}:33: missing section(s) 'Request Weight' (en page)"
+    )
+    assert len(err.splitlines()) == 2
+    assert out.endswith(
+        "codegen.docs: imported 4 method section(s); 4 changed schema/; 2 could not be read "
+        "(see the errors)\n"
+    )
+    assert (
+        "  note: the title says SIGNED, not which type: USER_DATA assumed (API key and "
+        "signature); signed methods need request signing, which codegen refuses\n"
+    ) in out
+    assert (
+        f"  note: {labelled}:63: Response Example sample: missing comma inserted after }}\n" in out
+    )
+    logon = json.loads((schema / "methods" / "session.logon.json").read_text())
+    assert logon["x-binance"] | {"source": None} == {
+        "method": "session.logon",
+        "security": "USER_DATA",
+        "weight": 2,
+        "idempotent": False,
+        "docs": "https://example.invalid/docs/websocket-api-general-info",
+        "source": None,
+    }
+    assert logon["properties"]["params"]["required"] == ["apiKey", "signature", "timestamp"]
+    status = json.loads((schema / "methods" / "session.status.json").read_text())
+    assert status["x-binance"]["security"] == "NONE"
+    assert status["properties"]["params"] == {
+        "type": "object",
+        "properties": {},
+        "additionalProperties": False,
+    }
+    assert main(["check", str(labelled), str(three), "--schema", str(schema)]) == 1
+    assert capsys.readouterr().err.endswith(
+        "codegen.docs: 4 method section(s) agree with schema/; 2 could not be read (see the "
+        "errors)\n"
+    )
+
+
+def test_enum_values_from_the_enum_definitions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definitions = PAGES / "enum.definitions.md"
+    enums = read_enums([definitions])
+    assert {name: list(d.values) for name, d in enums.items()} == {
+        "side": ["BUY", "SELL"],
+        "positionSide": ["BOTH", "LONG", "SHORT"],
+        "type": ["LIMIT", "MARKET", "STOP_MARKET"],
+        "origType": ["LIMIT", "MARKET", "STOP_MARKET"],
+        "timeInForce": ["GTC", "IOC"],
+    }  # workingType: a sentence between its label and its list, so no values
+    assert enums["positionSide"].where == f"{definitions}:14"
+
+    args = [str(PAGES / "order.types.md"), "--schema", str(tmp_path), "--enums", str(definitions)]
+    assert main(["import", *args]) == 0
+    out = capsys.readouterr().out
+    params = json.loads((tmp_path / "methods" / "order.types.json").read_text())["properties"]
+    enum_of = {k: v.get("enum") for k, v in params["params"]["properties"].items()}
+    assert enum_of["side"] == ["SELL", "BUY"]  # the description's own list comes first
+    assert enum_of["timeInForce"] == ["IOC", "GTC", "FOK"]
+    assert enum_of["positionSide"] == ["BOTH", "LONG", "SHORT"]  # from the definitions
+    assert enum_of["type"] == ["LIMIT", "MARKET", "STOP_MARKET"]
+    assert enum_of["priceMatch"] is None  # neither says
+    assert (
+        f"  note: params.positionSide: enum BOTH, LONG, SHORT, from the enum definitions "
+        f"({definitions}:14)\n"
+    ) in out
+    assert main(["check", *args]) == 0  # the definitions are part of what the docs say
+    assert main(["check", *args[:3]]) == 0  # without them: enum is a refinement, kept
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("**Side (side):**\n\n* BUY\n* sell\n", r"^d:4: 'sell' under 'side' does not start with"),
+        (
+            "**Side (side):**\n\n* BUY\n\n### Again (side)\n\n* SELL\n",
+            r"^d:5: 'side' is defined twice, first at d:1$",
+        ),
+    ],
+)
+def test_enum_definitions_refuse_to_guess(text: str, message: str) -> None:
+    with pytest.raises(DocsError, match=message):
+        parse_enums(text, "d")
+
+
+REAL_PAGES = ROOT.parent / "shared" / "docs-pages" / "usdm"
+
+
+def test_the_published_user_data_stream_pages_agree_with_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The scraped pages next to this checkout (not part of it): front matter with
+    ``source: binance``, a ``> Source: <URL>`` line, the title twice."""
+    names = ["Start", "Close", "Keepalive"]
+    pages = [REAL_PAGES / "user-data-streams" / f"{n}-User-Data-Stream-Wsp.md" for n in names]
+    if not all(page.exists() for page in pages):
+        pytest.skip(f"{REAL_PAGES} is absent: this checkout does not sit next to ../shared")
+    assert main(["check", *map(str, pages), "--schema", str(SCHEMA)]) == 0
+    assert capsys.readouterr().out.endswith("codegen.docs: 3 page(s) agree with schema/\n")

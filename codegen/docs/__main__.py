@@ -1,7 +1,9 @@
 """``python -m codegen.docs {import,check} PAGE.md [...] [--schema DIR]``.
 
-Exit status: 0 done (``check``: the pages and schema/ agree), 1 ``check`` found
-drift, 2 a page or schema file cannot be read.
+Every page is imported (or checked) that can be; a page that cannot be read is
+reported as ``FILE:LINE: why`` and the others still go on. Exit status: 0 done
+(``check``: the pages and schema/ agree); 1 a page could not be imported, or
+``check`` found drift; 2 usage.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .. import DEFAULT_SCHEMA
-from . import DocsError, Outcome, import_pages
+from . import DocsError, Outcome, import_each, read_enums
 
 __all__ = ["main", "report"]
 
@@ -64,27 +66,47 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_SCHEMA,
         help="schema directory (default: %(default)s)",
     )
+    parser.add_argument(
+        "--enums",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PAGE.md",
+        help="a docs page of enum definitions, for ENUM parameters whose description does not "
+        "list their values (repeatable)",
+    )
     args = parser.parse_args(argv)
     importing = args.command == "import"
     try:
-        outcomes = import_pages(args.pages, args.schema, write=importing)
+        enums = read_enums(args.enums)
     except DocsError as exc:
         print(f"codegen.docs: error: {exc}", file=sys.stderr)
-        return 2
-    for outcome in outcomes:
-        sys.stdout.write(report(outcome, imported=importing))
+        return 1
+    run = import_each(args.pages, args.schema, write=importing, enums=enums)
+    for result in run.results:
+        if isinstance(result, Outcome):
+            sys.stdout.write(report(result, imported=importing))
+        else:
+            print(f"codegen.docs: error: {result}", file=sys.stderr)
+    outcomes, errors = run.outcomes, run.errors
+    # a page of several methods gives one result per method section: count those then
+    unit = "page(s)" if len(run.results) == len(args.pages) else "method section(s)"
     drifted = sum(1 for o in outcomes if o.changes)
+    failed = f"; {len(errors)} could not be read (see the errors)" if errors else ""
     if importing:
-        print(f"codegen.docs: imported {len(outcomes)} page(s); {drifted} changed schema/")
-        return 0
+        print(f"codegen.docs: imported {len(outcomes)} {unit}; {drifted} changed schema/{failed}")
+        return 1 if errors else 0
     if drifted:
         print(
-            f"codegen.docs: {drifted} of {len(outcomes)} page(s) disagree with schema/; "
+            f"codegen.docs: {drifted} of {len(outcomes)} {unit} disagree with schema/{failed}; "
             'run `make regen PAGES="..."` and review the diff',
             file=sys.stderr,
         )
         return 1
-    print(f"codegen.docs: {len(outcomes)} page(s) agree with schema/")
+    if errors:
+        print(f"codegen.docs: {len(outcomes)} {unit} agree with schema/{failed}", file=sys.stderr)
+        return 1
+    print(f"codegen.docs: {len(outcomes)} {unit} agree with schema/")
     return 0
 
 

@@ -7,18 +7,30 @@ accepts (:func:`accepts`), and how to say its type in a report
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .enums import EnumDefinition
 from .page import ParamRow
 
-__all__ = ["ParamSpec", "accepts", "describe", "docs_params", "infer", "resolve"]
+__all__ = [
+    "ParamSpec",
+    "accepts",
+    "describe",
+    "docs_params",
+    "enum_values",
+    "infer",
+    "param_schema",
+    "resolve",
+]
 
 Schema = dict[str, Any]
 
 #: The docs' parameter types in JSON Schema. DECIMAL is sent as a string (the docs' General
-#: Info); the values of an ENUM are not in the table, so a person adds them as "enum".
+#: Info); an ENUM gets its values as "enum" when its description lists them and nothing else
+#: (:func:`enum_values`), else a person adds them. LIST<T> is an array of T.
 _PARAM_TYPES: Mapping[str, Schema] = {
     "STRING": {"type": "string"},
     "INT": {"type": "integer"},
@@ -26,7 +38,54 @@ _PARAM_TYPES: Mapping[str, Schema] = {
     "DECIMAL": {"type": "string", "format": "decimal"},
     "BOOLEAN": {"type": "boolean"},
     "ENUM": {"type": "string"},
+    "LIST": {"type": "array"},
 }
+_LIST_OF = re.compile(r"LIST<(?P<item>[A-Z]+)>")
+#: An enum value as the descriptions write it: in backticks or double quotes.
+_ENUM_VALUE = re.compile(r"`(?P<code>[^`]*)`|\"(?P<quoted>[^\"]*)\"")
+_ENUM_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+#: The only words a description may have beside its values for them to be the whole list.
+_ENUM_GLUE = re.compile(r"(?i)\b(?:or|and|default(?:\s+is)?)\b|[\s,;/.:()]")
+
+
+def enum_values(description: str) -> list[str] | None:
+    """The values of an ENUM when its description is nothing but their list; else ``None``.
+
+    "`SELL`, `BUY`" and '"ACK", "RESULT", default "ACK"' list the values; "Default `BOTH`
+    for One-way Mode; `LONG` or `SHORT` for Hedge Mode" says more than that (is the list
+    complete?), so a person decides, as for a description naming no values.
+    """
+    values: list[str] = []
+    for match in _ENUM_VALUE.finditer(description):
+        value = match["code"] if match["code"] is not None else match["quoted"]
+        if not _ENUM_NAME.fullmatch(value):
+            return None
+        if value not in values:
+            values.append(value)
+    rest = _ENUM_GLUE.sub("", _ENUM_VALUE.sub("", description))
+    return values if values and not rest else None
+
+
+def param_schema(row: ParamRow, enums: Mapping[str, EnumDefinition] | None = None) -> Schema:
+    """The JSON Schema of one row of a parameter table.
+
+    An ENUM's values come from its description (:func:`enum_values`), else from the docs'
+    enum definitions (``enums``, by parameter name), else from a person.
+    """
+    listed = _LIST_OF.fullmatch(row.type)
+    if listed:
+        item_row = ParamRow(row.name, listed["item"], row.mandatory, row.description)
+        return {"type": "array", "items": param_schema(item_row, enums)}
+    schema = dict(_PARAM_TYPES[row.type])
+    if row.type == "ENUM":
+        values = enum_values(row.description)
+        if values is None and enums and row.name in enums:
+            values = list(enums[row.name].values)
+        if values is not None:
+            schema["enum"] = values
+    return schema
+
+
 #: Parameters a request sample sends that the table need not list: the client fills them in.
 _SENT_BY_CLIENT = frozenset({"apiKey", "signature"})
 _SCALARS = frozenset({"string", "integer", "number", "boolean", "null"})
@@ -42,14 +101,18 @@ class ParamSpec:
     """The table's description; ``None`` for a parameter only the request sample shows."""
 
 
-def docs_params(rows: Iterable[ParamRow], sample: Mapping[str, Any]) -> dict[str, ParamSpec]:
+def docs_params(
+    rows: Iterable[ParamRow],
+    sample: Mapping[str, Any],
+    enums: Mapping[str, EnumDefinition] | None = None,
+) -> dict[str, ParamSpec]:
     """The parameters of a page: the table's rows, then what only the request sample sends.
 
     A table may say ``None`` while the sample still sends ``apiKey``; such a parameter is
     mandatory when the client always fills it in (``apiKey``, ``signature``), else optional.
     """
     specs = {
-        row.name: ParamSpec(dict(_PARAM_TYPES[row.type]), row.mandatory, row.description)
+        row.name: ParamSpec(param_schema(row, enums), row.mandatory, row.description)
         for row in rows
     }
     for name, value in sample.items():

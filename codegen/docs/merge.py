@@ -28,8 +28,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .infer import ParamSpec, Schema, accepts, describe, docs_params, infer, resolve
+from .enums import EnumDefinition
+from .infer import (
+    ParamSpec,
+    Schema,
+    accepts,
+    describe,
+    docs_params,
+    enum_values,
+    infer,
+    resolve,
+)
 from .page import DocsPage, ParamRow
+
+#: The docs' enum definitions, by parameter name (:mod:`codegen.docs.enums`).
+Enums = Mapping[str, EnumDefinition]
 
 __all__ = ["Change", "fresh_document", "merge_document", "method_file_name", "page_notes"]
 
@@ -79,9 +92,10 @@ def _param_schema(spec: ParamSpec) -> Schema:
     return spec.schema | ({"description": spec.description} if spec.description else {})
 
 
-def fresh_document(page: DocsPage) -> dict[str, Any]:
-    """A new method schema from ``page`` alone; ``idempotent`` is false (see :func:`page_notes`)."""
-    specs = docs_params(page.params, page.request_params)
+def fresh_document(page: DocsPage, enums: Enums | None = None) -> dict[str, Any]:
+    """A new method schema from ``page`` (and the docs' enum definitions); ``idempotent`` is
+    false (see :func:`page_notes`)."""
+    specs = docs_params(page.params, page.request_params, enums)
     params: Schema = {
         "type": "object",
         "properties": {name: _param_schema(spec) for name, spec in specs.items()},
@@ -112,11 +126,16 @@ def fresh_document(page: DocsPage) -> dict[str, Any]:
     return document
 
 
-def page_notes(page: DocsPage, *, fresh: bool) -> list[str]:
+def page_notes(page: DocsPage, *, fresh: bool, enums: Enums | None = None) -> list[str]:
     """What a person should know or decide after importing ``page``."""
     notes = list(page.repairs)
     if page.security is None:
         notes.append("the title names no security type: NONE assumed, as on market-data pages")
+    elif page.title.endswith("(SIGNED)"):
+        notes.append(
+            f"the title says SIGNED, not which type: {page.security} assumed (API key and "
+            "signature); signed methods need request signing, which codegen refuses"
+        )
     elif page.security in _SIGNED:
         notes.append(f"security {page.security} needs request signing, which codegen refuses")
     if not fresh:
@@ -127,8 +146,28 @@ def page_notes(page: DocsPage, *, fresh: bool) -> list[str]:
     )
     listed = {row.name for row in page.params}
     for row in page.params:
-        if row.type == "ENUM":
-            notes.append(f'params.{row.name}: ENUM; add its values as "enum" to get a Literal type')
+        values = enum_values(row.description) if row.type == "ENUM" else None
+        defined = (enums or {}).get(row.name) if row.type == "ENUM" else None
+        if values is None and defined is not None:
+            notes.append(
+                f"params.{row.name}: enum {', '.join(defined.values)}, from the enum "
+                f"definitions ({defined.where})"
+            )
+        elif row.type == "ENUM" and values is None:
+            why = "whose description is not just its values" if row.description else "no values"
+            notes.append(
+                f'params.{row.name}: ENUM, {why}; add them as "enum" to get a Literal type'
+            )
+        elif values is not None:
+            notes.append(
+                f"params.{row.name}: enum {', '.join(values)}, from its description; check "
+                "the list is complete"
+            )
+        elif row.type.startswith("LIST"):
+            notes.append(
+                f"params.{row.name}: {row.type}, an array; codegen does not render array "
+                "parameters yet"
+            )
     for name in page.request_params:
         if name not in listed:
             notes.append(
@@ -152,21 +191,22 @@ def _null_paths(value: Any, path: str) -> list[str]:
 
 
 def merge_document(
-    current: Mapping[str, Any], page: DocsPage
+    current: Mapping[str, Any], page: DocsPage, enums: Enums | None = None
 ) -> tuple[dict[str, Any], list[Change]]:
     """Merge ``page`` into the method schema ``current``; return the result and what changed.
 
     ``current`` is not modified. No changes means the page and the schema agree (the
     recorded ``x-binance.source`` may still be refreshed: it is bookkeeping, not a change).
     """
-    merger = _Merger(copy.deepcopy(dict(current)), page)
+    merger = _Merger(copy.deepcopy(dict(current)), page, enums or {})
     merger.run()
     return merger.document, merger.changes
 
 
 class _Merger:
-    def __init__(self, document: dict[str, Any], page: DocsPage) -> None:
+    def __init__(self, document: dict[str, Any], page: DocsPage, enums: Enums) -> None:
         self.document = document
+        self.enums = enums
         self.page = page
         self.changes: list[Change] = []
         self.info: dict[str, Any] = document.setdefault("x-binance", {})
@@ -252,12 +292,12 @@ class _Merger:
 
     def params(self, params: Schema) -> None:
         page = self.page
-        docs = docs_params(page.params, page.request_params)
+        docs = docs_params(page.params, page.request_params, self.enums)
         base_request = self.base_sample.get("request", {}).get("params", {})
         base: dict[str, ParamSpec] | None = None
         if self.base is not None:
             rows = [ParamRow(name, **row) for name, row in self.base.get("params", {}).items()]
-            base = docs_params(rows, base_request)
+            base = docs_params(rows, base_request, self.enums)
         known = set(base) if base is not None else set(base_request)
         properties: dict[str, Any] = params.setdefault("properties", {})
         required: list[str] = list(params.get("required", []))

@@ -15,10 +15,12 @@ English                       zh-CN
 
 The title (first ``#`` heading) ends with the security type in parentheses,
 written ``USER_STREAM``, ``USER\\_STREAM`` or ``USER-STREAM``; a title without
-one means ``NONE``, as on the docs' market-data pages. The page URL comes from
-a ``Source: URL`` line (also as ``> Source:`` or ``<!-- Source: URL -->``), or
-from ``url:`` in a front-matter block. Everything wrong with a page is a
-:class:`DocsError` naming the page, the section and the line.
+one means ``NONE``, as on the docs' market-data pages. The page URL comes from,
+in this order, ``url:`` in the front-matter block (the scraped pages have one;
+its ``source:`` is the site's name, not a URL), a ``> Source: <URL>`` (or plain
+``Source: URL``) line, or the zh-CN pages' ``<!-- Source: URL -->`` comment.
+Everything wrong with a page is a :class:`DocsError` naming the page, the
+section and the line.
 """
 
 from __future__ import annotations
@@ -28,13 +30,33 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .lenient_json import JsonSampleError, loads
+from .samples import JsonSampleError, loads
 
-__all__ = ["PARAM_TYPES", "SECURITY_TYPES", "DocsError", "DocsPage", "ParamRow", "parse_page"]
+__all__ = [
+    "PARAM_TYPES",
+    "SECURITY_TYPES",
+    "DocsError",
+    "DocsPage",
+    "ParamRow",
+    "is_param_type",
+    "parse_methods",
+    "parse_page",
+]
 
 SECURITY_TYPES = ("NONE", "USER_STREAM", "MARKET_DATA", "TRADE", "USER_DATA")
-#: Parameter types of the docs' tables.
-PARAM_TYPES = ("STRING", "INT", "LONG", "DECIMAL", "BOOLEAN", "ENUM")
+#: A title that says only ``(SIGNED)``: API key and signature, which is what USER_DATA needs
+#: (TRADE, the other signed type, is for orders). The notes say it was assumed.
+_SIGNED_MEANS = "USER_DATA"
+#: Parameter types of the docs' tables; ``LIST`` also as ``LIST<type>`` (e.g. ``LIST<LONG>``).
+PARAM_TYPES = ("STRING", "INT", "LONG", "DECIMAL", "BOOLEAN", "ENUM", "LIST")
+_LIST_TYPE = re.compile(r"LIST\s*<\s*(?P<item>[A-Z]+)\s*>")
+
+
+def is_param_type(kind: str) -> bool:
+    """Whether ``kind`` (upper case, as a table writes it) is a type the importer knows."""
+    item = _LIST_TYPE.fullmatch(kind)
+    return kind in PARAM_TYPES or (item is not None and item["item"] in PARAM_TYPES[:-1])
+
 
 _SECTIONS = {
     "en": {
@@ -75,7 +97,8 @@ _NO_PARAMS = {"", "NONE", "无", "NULL"}
 _ANCHOR = re.compile(r"\[\]\(.*\)\s*$")  # the zh pages' "[](/docs/...#x "...")" heading anchors
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash escapes any ASCII punctuation
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_SOURCE = re.compile(r"^(?:<!--\s*)?(?:>\s*)?Source:\s*(\S+?)\s*(?:-->)?\s*$", re.I)
+_SOURCE_LINE = re.compile(r"^(?:>\s*)?Source:\s*<?(?P<url>[^\s<>]+)>?$", re.I)
+_SOURCE_COMMENT = re.compile(r"^<!--\s*Source:\s*<?(?P<url>[^\s<>]+?)>?\s*-->$", re.I)
 _TITLE = re.compile(r"^(?P<name>.*?)\s*\((?P<security>[A-Za-z\\_\- ]+)\)$")
 _METHOD = re.compile(r"^(v[0-9]+/)?[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)?$")
 _LANGUAGE_SEGMENT = re.compile(r"/docs/[a-z]{2}-[A-Z]{2}/")
@@ -126,7 +149,7 @@ class DocsPage:
     request: dict[str, Any]
     response: dict[str, Any]
     repairs: tuple[str, ...]
-    """What was repaired in the JSON samples, for the report."""
+    """What was repaired in the JSON samples, for the report: ``page:line: what``."""
 
     @property
     def docs_url(self) -> str:
@@ -166,10 +189,14 @@ def _heading_key(heading: str, language: str) -> str | None:
     return _SECTIONS[language].get(text)
 
 
-def _lines_outside_code(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
+#: Lines of a page with their numbers in the page (from 1).
+_Numbered = list[tuple[int, str]]
+
+
+def _lines_outside_code(lines: _Numbered) -> Iterator[tuple[int, str, bool]]:
     """(line number, line, inside a fenced code block) for every line."""
     fenced = False
-    for number, line in enumerate(lines, 1):
+    for number, line in lines:
         if line.lstrip().startswith("```"):
             fenced = not fenced
             yield number, line, True
@@ -177,12 +204,45 @@ def _lines_outside_code(lines: list[str]) -> Iterator[tuple[int, str, bool]]:
             yield number, line, fenced
 
 
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+    """The ``key: value`` lines of a leading ``---`` block, and the index of the line after it."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    values: dict[str, str] = {}
+    for index, line in enumerate(lines[1:], 1):
+        if line.strip() == "---":
+            return values, index + 1
+        key, sep, value = line.partition(":")
+        if sep:
+            values[key.strip()] = value.strip().strip("\"'")
+    return {}, 0  # no closing "---": not front matter
+
+
+def _page_url(front_matter: dict[str, str], body: _Numbered) -> str | None:
+    """Front matter ``url:``, else a ``> Source:`` line, else ``<!-- Source: -->``."""
+    if front_matter.get("url"):
+        return front_matter["url"]
+    for pattern in (_SOURCE_LINE, _SOURCE_COMMENT):
+        for _, line, fenced in _lines_outside_code(body):
+            match = pattern.match(line.strip())
+            if not fenced and match:
+                return match.group("url")
+    return None
+
+
 class _Reader:
-    def __init__(self, text: str, name: str) -> None:
+    """One method section of a page: its lines (with their page numbers) in the layout of
+    a one-method page (``#`` title, ``##`` sections)."""
+
+    def __init__(
+        self, lines: _Numbered, name: str, front_matter: dict[str, str], url: str | None
+    ) -> None:
         self.name = name
         self.repairs: list[str] = []
-        self.lines = text.splitlines()
-        self.front_matter = self._front_matter()
+        self.lines = lines
+        self.front_matter = front_matter
+        self.page_url = url
+        self.title_line = lines[0][0] if lines else 1
         self.raw_title = self._title()
         self.language, self.sections = self._sections()
 
@@ -196,25 +256,14 @@ class _Reader:
                 label += f" ({_ENGLISH_NAME[section.key]})"
         return DocsError(self.name, message, section=label, line=line)
 
-    def _front_matter(self) -> dict[str, str]:
-        if not self.lines or self.lines[0].strip() != "---":
-            return {}
-        values: dict[str, str] = {}
-        for line in self.lines[1:]:
-            if line.strip() == "---":
-                break
-            key, sep, value = line.partition(":")
-            if sep:
-                values[key.strip()] = value.strip().strip("\"'")
-        return values
-
     def _title(self) -> str:
-        for _, line, fenced in _lines_outside_code(self.lines):
+        for number, line, fenced in _lines_outside_code(self.lines):
             if not fenced and line.startswith("# "):
+                self.title_line = number
                 return line[2:].strip()
         if "title" in self.front_matter:
             return self.front_matter["title"]
-        raise DocsError(self.name, "no title: the page has no '# ' heading")
+        raise DocsError(self.name, "no title: the page has no '# ' heading", line=self.title_line)
 
     def _sections(self) -> tuple[str, list[_Section]]:
         headings = [
@@ -232,10 +281,22 @@ class _Reader:
                 self.name,
                 "no known section headings (expected 'API Description', 'Method', 'Request', "
                 "'Request Weight', 'Request Parameters', 'Response Example', or the zh-CN ones)",
+                line=self.title_line,
             )
         sections: list[_Section] = []
         current: _Section | None = None
+        weight_heading = any(_heading_key(h, language) == "weight" for _, h in headings)
         for number, line, fenced in _lines_outside_code(self.lines):
+            label = None if fenced or weight_heading else _LABEL.match(line.strip())
+            if label and label["label"].lower() == "weight" and current is not None:
+                # "**Weight:**" inside another section (the ticker.price page): its own section
+                if any(s.key == "weight" for s in sections):
+                    raise DocsError(self.name, "the weight is given twice", line=number)
+                current = _Section("weight", "Request Weight", number, [])
+                sections.append(current)
+                if label["rest"].strip():
+                    current.body.append((number, label["rest"]))
+                continue
             if not fenced and line.startswith("#"):
                 key = _heading_key(line.lstrip("#").strip(), language)
                 if line.startswith("## ") and key is not None:
@@ -252,7 +313,9 @@ class _Reader:
         missing = [k for k in _REQUIRED_SECTIONS if k not in {s.key for s in sections}]
         if missing:
             names = ", ".join(repr(_ENGLISH_NAME[k]) for k in missing)
-            raise DocsError(self.name, f"missing section(s) {names} ({language} page)")
+            raise DocsError(
+                self.name, f"missing section(s) {names} ({language} page)", line=self.title_line
+            )
         return language, sections
 
     def section(self, key: str) -> _Section | None:
@@ -264,15 +327,14 @@ class _Reader:
         return section
 
     def url(self) -> str:
-        for _, line, fenced in _lines_outside_code(self.lines):
-            match = _SOURCE.match(line.strip())
-            if not fenced and match:
-                return match.group(1)
-        if "url" in self.front_matter:
-            return self.front_matter["url"]
-        raise DocsError(
-            self.name, "no page URL: add a 'Source: URL' line or '<!-- Source: URL -->'"
-        )
+        if self.page_url is None:
+            raise DocsError(
+                self.name,
+                "no page URL: add 'url:' to the front matter, a '> Source: <URL>' line or "
+                "'<!-- Source: URL -->'",
+                line=self.title_line,
+            )
+        return self.page_url
 
     def title_and_security(self) -> tuple[str, str | None]:
         title = _plain(self.raw_title)
@@ -281,11 +343,13 @@ class _Reader:
             security = re.sub(r"[-\s]", "_", match.group("security").strip().upper())
             if security in SECURITY_TYPES:
                 return f"{match.group('name')} ({security})", security
+            if security == "SIGNED":  # General Info: "Log in with API key (SIGNED)"
+                return f"{match.group('name')} (SIGNED)", _SIGNED_MEANS
         return title, None
 
     def prose(self, section: _Section) -> str:
         parts: list[str] = []
-        for _, line, fenced in _lines_outside_code([text for _, text in section.body]):
+        for _, line, fenced in _lines_outside_code(section.body):
             if not fenced:
                 parts.append(line)
         return _plain(" ".join(parts))
@@ -314,7 +378,7 @@ class _Reader:
                     rows.append(" → ".join(_plain(c) for c in _cells(line)))  # "5, 10 → 2"
             elif line and not line.startswith("```"):
                 prose.append(line)
-        text = _plain(" ".join(prose))
+        text = re.sub(r"^weight\s*:\s*", "", _plain(" ".join(prose)), flags=re.I)
         if not rows and re.fullmatch(r"\d+", text):
             return int(text)
         if not text and not rows:
@@ -341,7 +405,9 @@ class _Reader:
             raise self.error(str(exc), section, start + exc.line) from None
         if not isinstance(value, dict):
             raise self.error("the sample is not a JSON object", section, start + 1)
-        self.repairs += [f"line {start + n}: {_ENGLISH_NAME[key]} sample: {r}" for n, r in repairs]
+        self.repairs += [
+            f"{self.name}:{start + n}: {_ENGLISH_NAME[key]} sample: {r}" for n, r in repairs
+        ]
         return value, start + 1
 
     def params(self) -> tuple[ParamRow, ...]:
@@ -367,12 +433,13 @@ class _Reader:
                 _plain(cells[columns[c]]) if c in columns else ""
                 for c in ("name", "type", "mandatory", "description")
             )
-            name, kind = name.strip("`"), kind.strip("`").upper()
+            name, kind = name.strip("`"), re.sub(r"\s+", "", kind.strip("`").upper())
             if not name:
                 raise self.error("a parameter row without a name", section, number)
-            if kind not in PARAM_TYPES:
+            if not is_param_type(kind):
                 raise self.error(
-                    f"parameter {name!r} has type {kind!r}; known: {', '.join(PARAM_TYPES)}",
+                    f"parameter {name!r} has type {kind!r}; known: {', '.join(PARAM_TYPES)}"
+                    " (LIST also as LIST<type>)",
                     section,
                     number,
                 )
@@ -411,9 +478,160 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in cells]
 
 
+def parse_methods(text: str, name: str) -> list[DocsPage | DocsError]:
+    """Read every method section of one docs page (``name`` is used in messages).
+
+    A page documents one method (a ``#`` title and its ``##`` sections), or several: one
+    ``#`` title with its ``##`` sections each, or, as on the General Info page, headings
+    whose sections use bold labels (``> **Request**``, ``> **Response**``, ``**Weight:** 2``,
+    ``**Method**: "session.logon"``, ``**Parameters**``). Each section gives a
+    :class:`DocsPage` or, when it cannot be read, the :class:`DocsError` naming its line;
+    one broken section does not stop the others.
+    """
+    lines = text.splitlines()
+    front_matter, start = _front_matter(lines)
+    body = list(enumerate(lines, 1))[start:]
+    url = _page_url(front_matter, body)
+    results: list[DocsPage | DocsError] = []
+    for section in _method_sections(body, name):
+        try:
+            if isinstance(section, DocsError):
+                raise section
+            results.append(_parse_section(_Reader(section, name, front_matter, url)))
+        except DocsError as exc:
+            results.append(exc)
+    return results
+
+
 def parse_page(text: str, name: str) -> DocsPage:
-    """Read one docs page (``name`` is used in messages). Raises :class:`DocsError`."""
-    reader = _Reader(text, name)
+    """Read a docs page of one method (``name`` is used in messages). Raises :class:`DocsError`."""
+    results = parse_methods(text, name)
+    for result in results:
+        if isinstance(result, DocsError):
+            raise result
+    pages = [r for r in results if isinstance(r, DocsPage)]
+    if len(pages) != 1:
+        methods = ", ".join(page.method for page in pages)
+        raise DocsError(name, f"{len(pages)} methods on one page ({methods})", line=1)
+    return pages[0]
+
+
+def _headings(lines: _Numbered) -> list[tuple[int, int, str]]:
+    """(index in ``lines``, level, text) of every Markdown heading outside code blocks."""
+    found: list[tuple[int, int, str]] = []
+    for index, (_, line, fenced) in enumerate(_lines_outside_code(lines)):
+        match = re.match(r"(#{1,6})\s+(.*)$", line)
+        if match and not fenced and not line.startswith("#!"):
+            found.append((index, len(match.group(1)), match.group(2).strip()))
+    return found
+
+
+def _is_known(heading: str) -> bool:
+    return any(_heading_key(heading, language) is not None for language in _SECTIONS)
+
+
+def _method_sections(body: _Numbered, name: str) -> list[_Numbered | DocsError]:
+    """The lines of each method section, as one-method pages lay them out."""
+    headings = _headings(body)
+    titles = [index for index, level, _ in headings if level == 1]
+    # "#" sections; one without "##" sections of its own (a scraped page repeats its title,
+    # a zh-CN page starts with breadcrumbs) belongs to the next one.
+    bounds = [0, *(index for index in titles if index), len(body)]
+    chunks = [body[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
+    methods: list[_Numbered] = []
+    pending: _Numbered = []
+    for chunk in chunks:
+        pending += chunk
+        if any(level == 2 and _is_known(text) for _, level, text in _headings(chunk)):
+            methods.append(pending)
+            pending = []
+    if methods:
+        methods[-1] += pending  # trailing matter
+        return [*methods]
+    labelled = _labelled_sections(body, headings, name)
+    return labelled or [body]
+
+
+_LABEL = re.compile(r"^(?:>\s*)?\*\*(?P<label>[^*]+?)\s*:?\s*\*\*\s*:?\s*(?P<rest>.*)$")
+_LABELS = {
+    "request": "Request",
+    "response": "Response Example",
+    "weight": "Request Weight",
+    "method": "Method",
+    "parameters": "Request Parameters",
+}
+
+
+def _labelled_sections(
+    body: _Numbered, headings: list[tuple[int, int, str]], name: str
+) -> list[_Numbered | DocsError]:
+    """The General Info layout: a heading whose text (to the next heading) has a ``**Method**``
+    label line."""
+    sections: list[_Numbered | DocsError] = []
+    for position, (index, _, text) in enumerate(headings):  # up to the next heading
+        end = headings[position + 1][0] if position + 1 < len(headings) else len(body)
+        lines = body[index + 1 : end]
+        labels = [
+            match["label"].lower()
+            for _, line, fenced in _lines_outside_code(lines)
+            if not fenced and (match := _LABEL.match(line.strip()))
+        ]
+        if "method" in labels:
+            try:
+                sections.append(_relabel(body[index][0], text, lines, name))
+            except DocsError as exc:
+                sections.append(exc)
+    return sections
+
+
+def _relabel(title_line: int, title: str, lines: _Numbered, name: str) -> _Numbered:
+    """A labelled section as a one-method page: ``#`` title, ``##`` sections (same line numbers).
+
+    ``> **Request**`` and ``> **Response**`` own the code block after them, ``**Weight:** 2``
+    and ``**Method**: "x"`` their line, ``**Parameters**`` its table (or ``: None``); any other
+    line is the description.
+    """
+    sections: dict[str, _Numbered] = {}
+    description: _Numbered = []
+    current: str | None = None
+    in_table, fences = False, 0
+    for number, line, fenced in _lines_outside_code(lines):
+        stripped = line.strip()
+        if current in ("request", "response") and (fenced or not stripped):
+            sections[current].append((number, line))
+            fences += stripped.startswith("```")
+            if fences == 2:
+                current = None  # the code block is closed
+            continue
+        match = None if fenced else _LABEL.match(stripped)
+        label = match["label"].lower() if match else None
+        if match and label in _LABELS:
+            if label in sections:
+                raise DocsError(name, f"label '**{match['label']}**' appears twice", line=number)
+            rest = match["rest"].strip()
+            if label == "method" and rest and "`" not in rest:
+                rest = f"`{rest.strip(chr(34))}`"
+            sections[label] = [(number, f"## {_LABELS[label]}")]
+            if rest:
+                sections[label].append((number, rest))
+            current = label if label in ("request", "response", "parameters") and not rest else None
+            in_table, fences = False, 0
+            continue
+        if current == "parameters" and (stripped.startswith("|") or not in_table):
+            in_table = in_table or stripped.startswith("|")
+            sections[current].append((number, line))
+            continue
+        current = None
+        description.append((number, line))
+    out: _Numbered = [(title_line, f"# {title}")]
+    if any(text.strip() for _, text in description):
+        out += [(description[0][0], "## API Description"), *description]
+    for section in sections.values():
+        out += section
+    return out
+
+
+def _parse_section(reader: _Reader) -> DocsPage:
     title, security = reader.title_and_security()
     method = reader.method()
     request, line = reader.sample("request")
@@ -430,7 +648,7 @@ def parse_page(text: str, name: str) -> DocsPage:
         raise reader.error("the response sample has no 'result'", reader.required("response"), line)
     description_section = reader.section("description")
     return DocsPage(
-        name=name,
+        name=reader.name,
         language=reader.language,
         url=reader.url(),
         title=title,
