@@ -43,7 +43,7 @@ test: $(VENV)/.installed-test $(OLDEST)/.installed
 	$(PY) -m ruff format --check --quiet src codegen tests examples bench scripts
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports --no-cache --no-logo
-	$(PY) -m pytest
+	$(PY) -m pytest -m ""
 	BINANCE_USDM_WS_NO_INTERNALS=1 $(PY) -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
 	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
 

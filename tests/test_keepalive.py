@@ -186,6 +186,7 @@ async def test_event_repr_redacts_the_api_key(fake_client: AsyncClient) -> None:
     assert events and all(KEY_1 not in repr(e) for e in events)
 
 
+@pytest.mark.slow
 async def test_fleet_of_10000_keys_without_a_429(clock: FakeClock) -> None:
     keys = [f"fleetKey{i:05d}" for i in range(10_000)]
     async with Emulator(api_keys=keys, clock=clock) as emulator:

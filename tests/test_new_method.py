@@ -87,6 +87,7 @@ async def test_parameters_reach_the_wire(bus_alt: ModuleType) -> None:
     }
 
 
+@pytest.mark.slow
 def test_the_generated_package_passes_mypy_strict(alt_root: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "bus_alt"],

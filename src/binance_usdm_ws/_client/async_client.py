@@ -1,4 +1,4 @@
-"""The asyncio client, and the one path every request takes."""
+"""The asyncio client, and the one path every request of every method takes."""
 
 from __future__ import annotations
 
@@ -39,50 +39,38 @@ _DEFAULT_CONNECTION = ConnectionSettings()
 class AsyncClient(AsyncApi):
     """Client of the Binance USDⓈ-M Futures WebSocket API over one connection.
 
-    Methods are grouped by the dotted wire name (``userDataStream.ping`` is
-    ``client.user_data_stream.ping()``); every method takes keyword
-    arguments only and returns the typed reply, or raises an
-    :class:`~binance_usdm_ws.errors.ApiError` subclass for any status other
-    than 200. Many calls may be in flight at once.
+    Methods are grouped by wire name (``userDataStream.ping`` is
+    ``client.user_data_stream.ping()``), take keyword arguments only, return
+    the typed reply and raise an :class:`~binance_usdm_ws.errors.ApiError`
+    subclass for any status but 200. Many calls may be in flight at once.
 
-    Use it as ``async with AsyncClient(...) as client:``, or ``await
-    AsyncClient(...).connect()`` and later ``await client.close()``. A call
-    made before ``connect()`` opens the connection itself. Once open, the
-    client keeps a connection: after an unexpected close it re-dials with
-    exponential backoff and jitter, and it replaces the connection before the
-    server's 24-hour limit. Calls in flight when a connection drops fail at
-    once with :class:`~binance_usdm_ws.errors.ConnectionClosedError`; calls
-    made while re-dialling wait for the new connection, up to their timeout.
-    A request that never left the client is sent on the new connection; one
-    that may have been sent is never sent twice by the client, unless its
-    method is idempotent (``retries``).
+    Use ``async with AsyncClient(...) as client:`` (or :meth:`connect` and
+    :meth:`close`); a call before ``connect()`` connects. The client keeps its
+    connection: it re-dials after a close (backoff with jitter) and replaces
+    it before the server's 24-hour limit. Calls in flight when it drops fail
+    at once with :class:`~binance_usdm_ws.errors.ConnectionClosedError`; calls
+    made meanwhile wait for the new one, within their timeout. A request that
+    never left the client is sent on the next connection; one that may have
+    been sent is sent again only for an idempotent method (``retries``).
 
     Args:
-        api_key: default API key for methods that need one; each call may
-            pass its own ``api_key=`` instead. Never printed in full.
-        url: endpoint; defaults to production (or testnet with ``testnet=True``).
-        testnet: use :data:`~binance_usdm_ws.TESTNET_URL`.
-        timeout: default seconds to wait for each reply; ``None`` waits forever.
-        return_rate_limits: when False, the server leaves ``rateLimits`` out
-            of replies unless a call asks for them (``?returnRateLimits=false``).
-        clock: where the client's long waits (re-dial backoff, connection
-            age, keepalive intervals, pacing) come from; tests pass a
-            :class:`~binance_usdm_ws.testing.FakeClock`.
-        rate_limit: client-side pacing from the ``rateLimits`` replies
-            report: ``"wait"`` (default) holds a call that would exceed the
-            REQUEST_WEIGHT limit until the next minute, ``"raise"`` refuses
-            it with :class:`~binance_usdm_ws.errors.ClientRateLimitedError`,
-            ``"off"`` sends everything. After a 429/418 calls wait for the
-            server's ``retryAfter`` (or the next minute).
-        retries: how many times a call of an idempotent method (per the
-            schema; e.g. the userDataStream methods) is sent again after a
-            lost connection or a 5xx, within its timeout. Other methods are
-            never sent twice.
-        max_pending: calls in flight on a connection at most; more wait for
-            a slot, within their timeout.
-        connection: how the connection is opened and kept
-            (:class:`~binance_usdm_ws.ConnectionSettings`: open timeout,
-            pings, TLS, re-dial backoff, rotation age).
+        api_key: default API key of the methods that need one (each call may
+            pass ``api_key=``). Never printed in full.
+        url: endpoint; default production (testnet with ``testnet=True``).
+        timeout: default seconds to wait for a reply; ``None`` waits forever.
+        return_rate_limits: False asks the server to leave ``rateLimits`` out
+            of replies unless a call asks for them.
+        clock: where long waits (re-dial, rotation, keepalive, pacing) sleep;
+            tests pass a :class:`~binance_usdm_ws.testing.FakeClock`.
+        rate_limit: pacing by the ``rateLimits`` replies report: ``"wait"``
+            holds a call that would exceed a limit until its window ends,
+            ``"raise"`` refuses it (:class:`~binance_usdm_ws.errors.ClientRateLimitedError`),
+            ``"off"`` sends everything. After a 429/418 calls wait for ``retryAfter``.
+        retries: how often a call of an idempotent method is sent again after
+            a lost connection or a 5xx, within its timeout.
+        max_pending: calls in flight at most; more wait for a slot.
+        connection: rarely changed settings of the connection
+            (:class:`~binance_usdm_ws.ConnectionSettings`).
 
     Raises:
         ValueError: a bad option.
@@ -157,8 +145,7 @@ class AsyncClient(AsyncApi):
 
     @property
     def rate_limiter(self) -> RateLimiter:
-        """The client's count of its rate limits; services that send through the client
-        (the keepalive fleet) reserve their share through it."""
+        """The client's rate limits, through which its services reserve their share."""
         return self._limiter
 
     @property
@@ -172,11 +159,7 @@ class AsyncClient(AsyncApi):
         return self._supervisor.connections_opened
 
     async def connect(self) -> AsyncClient:
-        """Open the connection (if not open yet) and return the client.
-
-        From then on the client keeps a connection open: it re-dials after an
-        unexpected close and replaces the connection before the server's
-        24-hour limit, until :meth:`close`.
+        """Open the connection (if not open yet) and keep one open until :meth:`close`.
 
         Raises:
             ConnectionClosedError: the first connection could not be opened.
@@ -185,10 +168,8 @@ class AsyncClient(AsyncApi):
         return self
 
     async def close(self) -> None:
-        """Close the connection. Calls still waiting fail with ``ConnectionClosedError``.
-
-        Calls made after ``close()`` fail too, until :meth:`connect` is called again.
-        """
+        """Close the connection; calls waiting, and calls until :meth:`connect`, fail with
+        ``ConnectionClosedError``."""
         await self._supervisor.close()
 
     async def __aenter__(self) -> AsyncClient:
@@ -196,8 +177,6 @@ class AsyncClient(AsyncApi):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    # -- services ----------------------------------------------------------------------------
 
     def _key_for(self, service: str, api_key: str | None) -> str:
         key = api_key if api_key is not None else self._api_key
@@ -216,12 +195,8 @@ class AsyncClient(AsyncApi):
         on_event: Callable[[KeepaliveEvent], object] | None = None,
         backoff: Backoff | None = None,
     ) -> Keepalive:
-        """A service that keeps ``api_key``'s listenKey alive (default: the client's key).
-
-        Use it as ``async with client.keepalive() as keepalive:``; it starts
-        the key on entry (``keepalive.listen_key``) and closes it on exit
-        (``keep_keys=True`` leaves it open). The options are those of
-        :class:`~binance_usdm_ws.KeepaliveFleet`.
+        """A :class:`~binance_usdm_ws.Keepalive` of ``api_key``'s listenKey (default: the
+        client's key): ``async with client.keepalive() as keepalive:``.
 
         Raises:
             ValueError: no API key, or a bad option.
@@ -250,11 +225,8 @@ class AsyncClient(AsyncApi):
         on_event: Callable[[KeepaliveEvent], object] | None = None,
         backoff: Backoff | None = None,
     ) -> KeepaliveFleet:
-        """A service that keeps the listenKeys of many API keys alive over this connection.
-
-        Pings are spread over the interval and paced through the client's
-        :attr:`rate_limiter`, using at most ``weight_budget`` of the
-        REQUEST_WEIGHT limit; see :class:`~binance_usdm_ws.KeepaliveFleet`.
+        """A :class:`~binance_usdm_ws.KeepaliveFleet` of many API keys' listenKeys over
+        this connection, paced through :attr:`rate_limiter`.
 
         Raises:
             ValueError: a bad option.
@@ -285,13 +257,8 @@ class AsyncClient(AsyncApi):
         keep_keys: bool = True,
         on_event: Callable[[KeepaliveEvent], object] | None = None,
     ) -> UserDataEvents:
-        """The user data stream of ``api_key`` (default: the client's key) as typed events.
-
-        Use it as ``async with client.user_data_events() as stream: async for
-        item in stream:``. It keeps the listenKey alive, reconnects whenever
-        the key changes or expires, the socket drops or goes idle, and yields
-        a :class:`~binance_usdm_ws.StreamGap` after each interruption. The
-        options are those of :class:`~binance_usdm_ws.UserDataEvents`.
+        """:class:`~binance_usdm_ws.UserDataEvents`: the user data stream of ``api_key``
+        (default: the client's key) as typed events and gaps.
 
         Raises:
             ValueError: no API key, or a bad option.
@@ -309,8 +276,6 @@ class AsyncClient(AsyncApi):
             on_event=on_event,
         )
 
-    # -- the request path --------------------------------------------------------------------
-
     async def _request(
         self,
         method: str,
@@ -322,14 +287,10 @@ class AsyncClient(AsyncApi):
         return_rate_limits: bool | None,
         timeout: float | None,
     ) -> R:
-        """Every call of every method: fill the request in, then attempt until done.
+        """The one request path: fill the request in, then attempt until done.
 
-        One attempt (:meth:`_attempt`) paces, takes a slot, gets a
-        connection, sends, and decodes the reply into ``response_type`` or
-        an exception. After a failed attempt this loop decides: send again
-        at once (the request never left the client), wait and send again
-        (an idempotent method after a lost connection or a 5xx, within
-        ``retries`` and the deadline), or raise.
+        An attempt (:meth:`_attempt`) paces, takes a slot, gets a connection,
+        sends and decodes; after a failed one :meth:`_retry_delay` decides.
         """
         if auth is Auth.API_KEY:
             key = api_key if api_key is not None else self._api_key
@@ -399,10 +360,10 @@ class AsyncClient(AsyncApi):
         deadline: float | None,
         resend: bool,
     ) -> R:
-        """One attempt: pace, take a slot, get a connection, send; decode the reply or raise.
+        """Pace, take a slot, get a connection, send; the decoded reply or an exception.
 
-        ``resend``: an earlier attempt failed, so wait for an open connection
-        rather than take the newest one as it is (it may be closing).
+        ``resend``: an attempt failed before, so wait for an open connection
+        rather than take the newest (it may be closing).
         """
         limiter = self._limiter
         if not limiter.take(cost):
