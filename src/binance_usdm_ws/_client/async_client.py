@@ -309,7 +309,9 @@ class AsyncClient(AsyncApi):
         resend = False
         while True:
             try:
-                return await self._attempt(method, params, response_type, cost, deadline, resend)
+                return await self._attempt(
+                    method, params, response_type, cost, deadline, timeout, resend
+                )
             except (ApiError, ConnectionClosedError) as failure:
                 delay = self._retry_delay(failure, retried, retries, deadline)
                 if delay is not None:
@@ -319,6 +321,7 @@ class AsyncClient(AsyncApi):
                     )
                     await self._clock.sleep(delay)
             resend = True
+            timeout = self._remaining(deadline)
 
     def _retry_delay(
         self,
@@ -358,26 +361,29 @@ class AsyncClient(AsyncApi):
         response_type: type[R],
         cost: Cost,
         deadline: float | None,
+        timeout: float | None,
         resend: bool,
     ) -> R:
         """Pace, take a slot, get a connection, send; the decoded reply or an exception.
 
+        ``timeout`` is what is left until ``deadline`` as the attempt starts.
         ``resend``: an attempt failed before, so wait for an open connection
         rather than take the newest (it may be closing).
         """
         limiter = self._limiter
         if not limiter.take(cost):
-            await limiter.acquire(cost, method, self._remaining(deadline))
+            await limiter.acquire(cost, method, timeout)
+            timeout = self._remaining(deadline)
         if self._in_flight >= self._max_pending:
-            await self._wait_for_slot(method, self._remaining(deadline))
+            await self._wait_for_slot(method, timeout)
+            timeout = self._remaining(deadline)
         self._in_flight += 1
         try:
             connection = self._supervisor.latest
             if connection is None or resend:
-                connection = await self._supervisor.connection(self._remaining(deadline), method)
-            reply = await connection.request(
-                method, params, response_type, self._remaining(deadline)
-            )
+                connection = await self._supervisor.connection(timeout, method)
+                timeout = self._remaining(deadline)
+            reply = await connection.request(method, params, response_type, timeout)
         except ApiError as error:
             limiter.observe_error(error)
             raise

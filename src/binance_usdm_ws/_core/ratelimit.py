@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
-from .._generated.models import RateLimit, RateLimitInterval
+from .._generated.models import RateLimit
 from ..errors import ApiError, ClientRateLimitedError, IpBannedError, RateLimitedError
 from .clock import Clock
 
@@ -25,12 +25,8 @@ __all__ = ["DEFAULT_LIMITS", "Cost", "Limit", "RateLimitMode", "RateLimiter", "W
 
 RateLimitMode = Literal["wait", "raise", "off"]
 
-_SECONDS = {
-    RateLimitInterval.SECOND: 1,
-    RateLimitInterval.MINUTE: 60,
-    RateLimitInterval.HOUR: 3600,
-    RateLimitInterval.DAY: 86400,
-}
+# By the interval's value: looking an enum member up by itself hashes it in Python.
+_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 
 
 class Limit(NamedTuple):
@@ -79,6 +75,7 @@ class RateLimiter:
         if mode not in ("wait", "raise", "off"):
             raise ValueError('rate_limit must be "wait", "raise" or "off"')
         self.mode = mode
+        self._pacing = mode != "off"
         self._clock = clock
         limits = tuple(limits)
         self._shared = {(x.kind, x.seconds): Window(x) for x in limits if not x.per_account}
@@ -109,7 +106,7 @@ class RateLimiter:
     def take(self, cost: Cost) -> bool:
         """Count ``cost`` if it fits in every window now; False (nothing counted) if not."""
         now = self._clock.time()
-        pacing = self.mode != "off"
+        pacing = self._pacing
         if pacing and now < self._blocked_until:
             return False
         for window, amount in cost:
@@ -177,10 +174,10 @@ class RateLimiter:
         """Take in the counts a reply reported (``account``: whose request it answered)."""
         if not rate_limits:
             return
-        windows = self._windows(account)
+        windows = self._shared if account is None else self._windows(account)
         for reported in rate_limits:
-            seconds = reported.interval_num * _SECONDS.get(reported.interval, 0)
-            window = windows.get((reported.rate_limit_type.value, seconds))
+            seconds = reported.interval_num * _SECONDS.get(reported.interval._value_, 0)
+            window = windows.get((reported.rate_limit_type._value_, seconds))
             if window is None or reported.limit <= 0:
                 continue
             if reported.count <= window.used and reported.limit == window.limit:
