@@ -1,15 +1,12 @@
 """Keep listenKeys alive for as long as the program runs.
 
 A listenKey lives 60 minutes after its last ``userDataStream.start`` or ``ping``.
-:class:`KeepaliveFleet` keeps the keys of any number of API keys alive with one
-scheduler task; :class:`Keepalive` is the one-key case. Each key is started (or its
-active key adopted), then pinged every ``interval`` (jittered, and never later than
-the validity minus ``safety_margin``); first pings are spread over the interval, and
-requests are paced by the client's rate limiter within ``weight_budget``. -1125 (the
-key is gone) starts a new key (:class:`ListenKeyRecreated`); a transient failure is
-retried with backoff before the key can expire; any other error is fatal for that
-key: reported, and never retried. Every change is a typed event, to ``on_event`` and
-to every :meth:`KeepaliveFleet.events` iterator.
+:class:`KeepaliveFleet` keeps those of many API keys alive with one scheduler task
+(:class:`Keepalive` is the one-key case): each key is started (or its active key
+adopted), then pinged every ``interval``, first pings spread over it, paced by the
+client's rate limiter within ``weight_budget``. -1125 (key gone) starts a new key;
+a transient failure is retried before the key can expire; any other error drops the
+key. Every change is a typed event, to ``on_event`` and to :meth:`~KeepaliveFleet.events`.
 """
 
 from __future__ import annotations
@@ -20,24 +17,16 @@ import itertools
 import math
 import random
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, TypeAlias
 
 import attrs
 
+from .. import errors
 from .._core.backoff import Backoff
 from .._core.log import logger
 from .._generated.methods import METHODS
 from .._io.tasks import cancel_and_wait
-from ..errors import (
-    ApiError,
-    BinanceWsError,
-    ConnectionClosedError,
-    ListenKeyNotFoundError,
-    ProtocolError,
-    RateLimitedError,
-    RequestTimeoutError,
-    ServerError,
-    redact,
-)
+from ..errors import BinanceWsError, ListenKeyNotFoundError, RateLimitedError, redact
 from . import ServiceHost
 
 __all__ = [
@@ -62,6 +51,7 @@ DEFAULT_SAFETY_MARGIN = 5 * 60.0
 """A key is pinged at least this long before it would expire, by default."""
 
 _COALESCE = 1.0  # seconds: renewals due this close together share one wake-up
+_Queue: TypeAlias = "asyncio.Queue[KeepaliveEvent | None]"
 _WEIGHT = max(int(METHODS[n].weight) for n in ("userDataStream.start", "userDataStream.ping"))
 
 
@@ -138,18 +128,18 @@ class _Key:
 
 def is_transient(error: BinanceWsError) -> bool:
     """Whether a failed start, ping or stream connection is worth trying again."""
-    transient = (RequestTimeoutError, ConnectionClosedError, ProtocolError, ServerError)
-    return isinstance(error, (*transient, RateLimitedError)) or (
-        isinstance(error, ApiError) and error.status == 408
-    )
+    if isinstance(error, errors.ApiError):
+        return isinstance(error, (errors.ServerError, RateLimitedError)) or error.status == 408
+    transient = (errors.RequestTimeoutError, errors.ConnectionClosedError, errors.ProtocolError)
+    return isinstance(error, transient)
 
 
 class KeepaliveFleet:
     """Keeps the listenKeys of many API keys alive over one client.
 
-    Create it with :meth:`AsyncClient.keepalive_fleet
-    <binance_usdm_ws.AsyncClient.keepalive_fleet>` and use it as an async
-    context manager (or call :meth:`start` and :meth:`stop`).
+    Made by :meth:`AsyncClient.keepalive_fleet <binance_usdm_ws.AsyncClient.keepalive_fleet>`;
+    use it as an async context manager (or call :meth:`start` and :meth:`stop`). A bad
+    option raises ``ValueError``.
 
     Args:
         client: the client to send requests with.
@@ -163,9 +153,6 @@ class KeepaliveFleet:
         on_event: called with every event, synchronously; its exceptions are logged.
         backoff: retry delays after transient failures.
         rng: the random source of the jitter (and of the default backoff).
-
-    Raises:
-        ValueError: a bad option.
     """
 
     def __init__(
@@ -219,7 +206,7 @@ class KeepaliveFleet:
         now = self._clock.time()
         self._due = [(now, i, key) for i, key in enumerate(self._keys.values())]
         self._seq = itertools.count(len(keys))
-        self._subscriptions: list[asyncio.Queue[KeepaliveEvent | None]] = []
+        self._subscriptions: list[_Queue] = []
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
@@ -279,7 +266,7 @@ class KeepaliveFleet:
         Each call returns an independent iterator; one that falls ``maxsize``
         events behind loses the oldest, with a warning in the log.
         """
-        queue: asyncio.Queue[KeepaliveEvent | None] = asyncio.Queue(maxsize)
+        queue: _Queue = asyncio.Queue(maxsize)
         self._subscriptions.append(queue)
         return self._iterate(queue)
 
@@ -333,25 +320,22 @@ class KeepaliveFleet:
         now = self._clock.time()
         old, key.previous = listen_key or key.previous, None
         key.failures, key.listen_key = 0, new_key
-        key.expires_at = expires_at = now + LISTEN_KEY_VALIDITY
+        key.expires_at = now + LISTEN_KEY_VALIDITY
+        kw: dict[str, Any] = dict(
+            api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
+        )
         event: KeepaliveEvent
         if key in self._unstarted:
             self._unstarted.remove(key)
             delay = self._interval * key.first_ping_fraction
-            event = ListenKeyStarted(
-                api_key=key.api_key, at=now, listen_key=new_key, expires_at=expires_at
-            )
+            event = ListenKeyStarted(**kw)
         else:
             delay = self._interval * (1 + self._jitter * (2 * self._rng() - 1))
-            event = ListenKeyRenewed(
-                api_key=key.api_key, at=now, listen_key=new_key, expires_at=expires_at
-            )
+            event = ListenKeyRenewed(**kw)
             if old is not None and old != new_key:
                 reason = "the key was gone" if listen_key is None else "the server returned another"
                 logger.info("listenKey of %s recreated (%s)", redact(key.api_key), reason)
-                event = ListenKeyRecreated(
-                    **attrs.asdict(event, recurse=False), old_listen_key=old, reason=reason
-                )
+                event = ListenKeyRecreated(**kw, old_listen_key=old, reason=reason)
         self._emit(event)
         self._schedule(key, now + min(delay, self._ceiling))
 
@@ -364,42 +348,25 @@ class KeepaliveFleet:
             key.done, key.error = True, error
             self._unstarted.discard(key)
         else:
-            delay = self._backoff.delay(key.failures)
+            retry_in = self._backoff.delay(key.failures)
             key.failures += 1
             if key.expires_at > now:  # early enough that the key cannot expire in between
-                delay = min(delay, max(1.0, (key.expires_at - now) / 4))
+                retry_in = min(retry_in, max(1.0, (key.expires_at - now) / 4))
             if isinstance(error, RateLimitedError):
                 # Not before the pause the client's limiter took from it (retryAfter, or
                 # the next minute): every request of the fleet waits for that too.
-                delay = max(delay, self._limiter.resume_at() - now)
+                retry_in = max(retry_in, self._limiter.resume_at() - now)
             logger.warning(
                 "renewing the listenKey of %s failed, retry in %.1f s: %s",
                 redact(key.api_key),
-                delay,
+                retry_in,
                 error,
             )
-            self._schedule(key, now + delay)
-            retry_in = delay
-        self._emit(
-            ListenKeyRenewalFailed(
-                api_key=key.api_key,
-                at=now,
-                error=error,
-                fatal=fatal,
-                retry_in=retry_in,
-                listen_key=key.listen_key,
-            )
-        )
+            self._schedule(key, now + retry_in)
+        kw: dict[str, Any] = dict(api_key=key.api_key, at=now, listen_key=key.listen_key)
+        self._emit(ListenKeyRenewalFailed(**kw, error=error, fatal=fatal, retry_in=retry_in))
         if fatal:
-            self._emit(
-                ListenKeyStopped(
-                    api_key=key.api_key,
-                    at=now,
-                    listen_key=key.listen_key,
-                    closed=False,
-                    error=error,
-                )
-            )
+            self._emit(ListenKeyStopped(**kw, closed=False, error=error))
 
     async def _finish(self, key: _Key) -> None:
         """Close ``key`` (unless ``keep_keys``) and report it stopped."""
@@ -435,9 +402,7 @@ class KeepaliveFleet:
                 )
             queue.put_nowait(event)
 
-    async def _iterate(
-        self, queue: asyncio.Queue[KeepaliveEvent | None]
-    ) -> AsyncIterator[KeepaliveEvent]:
+    async def _iterate(self, queue: _Queue) -> AsyncIterator[KeepaliveEvent]:
         try:
             while (event := await queue.get()) is not None:
                 yield event

@@ -1,14 +1,11 @@
 """The user data stream as typed events that never silently stop.
 
-:class:`UserDataEvents` keeps the API key's listenKey alive (a :class:`~.keepalive.Keepalive`)
-and reads the stream (``wss://fstream.binance.com/private/ws/<listenKey>``) over one
-WebSocket. It reconnects with the current key whenever the stream would otherwise stall:
-the key was recreated, the stream sent ``listenKeyExpired`` (a new key is started at
-once), the socket closed, the handshake was refused, or nothing (no frame, no ping)
-arrived for ``idle_timeout`` seconds; failed attempts are retried with backoff for as
-long as the stream is open. Each interruption yields one :class:`StreamGap` once the
-stream is live again, so that the consumer knows when to resync from REST. Events that
-arrive are never dropped; :func:`~binance_usdm_ws._core.events.decode_event` decodes them.
+:class:`UserDataEvents` keeps the API key's listenKey alive (with a
+:class:`~.keepalive.Keepalive`), reads ``<stream URL>/<listenKey>``, and reconnects with
+the current key whenever the stream would stall: the key was recreated or expired, the
+socket closed, the handshake was refused, or nothing arrived for ``idle_timeout``
+seconds. It retries with backoff while open, never drops an event, and reports each
+interruption as one :class:`StreamGap`, so that the consumer knows when to resync.
 """
 
 from __future__ import annotations
@@ -63,11 +60,8 @@ _STREAM_BY_API_HOST = {
 
 
 def stream_url_for(api_url: str) -> str:
-    """The user data stream base that goes with a WebSocket API URL.
-
-    Production and testnet map to :data:`STREAM_URL` and :data:`TESTNET_STREAM_URL`;
-    any other URL (an emulator, a proxy) to ``/private/ws`` on the same host and port.
-    """
+    """The user data stream base for a WebSocket API URL (production, testnet, or else
+    ``/private/ws`` on the same host and port, e.g. for an emulator or a proxy)."""
     parts = urlsplit(api_url)
     known = _STREAM_BY_API_HOST.get(parts.hostname or "")
     return known or urlunsplit((parts.scheme, parts.netloc, "/private/ws", "", ""))
@@ -90,10 +84,8 @@ class GapReason(enum.Enum):
 class StreamGap:
     """The stream was interrupted and is live again: events in between may be missing.
 
-    Delivered once per interruption, after the new connection is open and before
-    any event it carries: reload the state you keep (orders, positions, balances)
-    from REST. Several causes during one outage make one gap, with the first cause
-    as ``reason``.
+    Delivered once per interruption (with its first cause as ``reason``), before any
+    event of the new connection: reload the state you keep from REST.
     """
 
     reason: GapReason
@@ -122,38 +114,32 @@ class _Connection:
 class UserDataEvents:
     """Typed events from an API key's user data stream, across every reconnection.
 
-    Create it with :meth:`AsyncClient.user_data_events
-    <binance_usdm_ws.AsyncClient.user_data_events>` and use it as::
+    Made by :meth:`AsyncClient.user_data_events <binance_usdm_ws.AsyncClient.user_data_events>`::
 
         async with client.user_data_events() as stream:
-            snapshot = load_state_from_rest()
+            snapshot = load_state_from_rest()  # after entering: events are buffered
             async for item in stream:
                 if isinstance(item, StreamGap):
                     snapshot = load_state_from_rest()  # events may be missing
                 else:
-                    apply(snapshot, item)              # a typed event
+                    apply(snapshot, item)  # a typed event
 
-    Entering starts the keepalive service and opens the stream; events are buffered,
-    without limit, from then on (load your snapshot after entering). Iteration yields
-    :data:`UserDataEvent` s in the server's order (``listenKeyExpired`` included) and
-    a :class:`StreamGap` after every interruption. Iterating without ``async with``
-    starts the stream too, but only ``async with`` (or :meth:`aclose`) stops it.
+    Entering starts the keepalive and the stream; events are buffered, without limit,
+    from then on. Iteration yields :data:`UserDataEvent` s in the server's order and a
+    :class:`StreamGap` after every interruption. Iterating starts the stream too, but
+    only ``async with`` (or :meth:`aclose`) stops it. A bad option raises ``ValueError``.
 
     Args:
         client: the client whose connection starts and renews the key.
         api_key: the API key whose stream to read.
         stream_url: the stream base, to which ``/<listenKey>`` is appended
             (default: :func:`stream_url_for` the client's URL).
-        idle_timeout: seconds without a frame or a ping after which the connection is
-            replaced (the server pings every 3 minutes); ``None`` disables the check.
+        idle_timeout: seconds without a frame or a ping (the server pings every 3
+            minutes) after which the connection is replaced; ``None``: never.
         open_timeout: seconds to wait for a stream connection to open.
         backoff: delays between failed connection attempts (default 0.5 s to 30 s).
         interval, safety_margin, on_event: those of the :class:`~binance_usdm_ws.Keepalive`.
-        keep_keys: leave the listenKey open on exit (default True here: a listenKey is
-            shared by everything reading the account's stream).
-
-    Raises:
-        ValueError: a bad option.
+        keep_keys: leave the listenKey (shared by all readers of the stream) open on exit.
     """
 
     def __init__(
@@ -226,8 +212,8 @@ class UserDataEvents:
         """Start the keepalive service and open the stream (no-op if started); return self.
 
         Raises:
-            BinanceWsError: the listenKey could not be started (e.g. ``InvalidApiKeyError``),
-                or the first stream connection could not be opened (``ConnectionClosedError``).
+            BinanceWsError: the listenKey could not be started (e.g. ``InvalidApiKeyError``)
+                or the stream opened (``ConnectionClosedError``).
         """
         if self._started:
             return self
@@ -270,8 +256,7 @@ class UserDataEvents:
 
         Raises:
             StopAsyncIteration: the stream was closed.
-            BinanceWsError: the stream ended on a fatal error (e.g. the API key was
-                revoked), after every item received before it.
+            BinanceWsError: after every item before it, the fatal error that ended the stream.
         """
         if not self._started:
             await self.start()
@@ -321,23 +306,12 @@ class UserDataEvents:
         raise ConnectionClosedError(f"the stream refused the listenKey: {refused}")
 
     async def _pump(self) -> None:
+        """Read connection after connection, with a gap between them, until the end."""
+        failures, gap = 0, None
         try:
-            await self._run()
-        except BinanceWsError as exc:  # fatal: e.g. the API key was revoked
-            logger.error("user data stream of %s ends: %s", redact(self._api_key), exc)
-            self._finish(exc)
-        except Exception as exc:  # a bug: surface it to the consumer, never die silently
-            logger.exception("the user data stream failed")
-            self._finish(exc)
-
-    async def _run(self) -> None:
-        """Read connection after connection, reporting the gaps between them, until the end."""
-        failures = 0
-        gap: StreamGap | None = None  # the interruption to report, once resumed
-        while self._end is None:
-            if self._connection is None:
+            while self._end is None:
                 try:
-                    self._connection = await self._connect()
+                    self._connection = self._connection or await self._connect()
                 except BinanceWsError as exc:
                     if not is_transient(exc):
                         raise
@@ -348,37 +322,25 @@ class UserDataEvents:
                     continue
                 failures = 0
                 if gap is not None:
-                    assert self._listen_key is not None
-                    now, self.gaps = self._clock.time(), self.gaps + 1
-                    logger.info(
-                        "user data stream resumed after %.1f s (%s)",
-                        now - gap.began_at,
-                        gap.reason.value,
-                    )
-                    self._items.put_nowait(
-                        attrs.evolve(gap, resumed_at=now, listen_key=self._listen_key)
-                    )
-                    gap = None
-            connection = self._connection
-            reason, detail = await self._read(connection)
-            self._connection = None
-            await connection.socket.close()
-            if self._end is None:
-                idle = reason is GapReason.IDLE
-                began = connection.socket.last_received_at if idle else self._clock.time()
-                old = connection.listen_key
-                gap = StreamGap(
-                    reason=reason,
-                    detail=detail,
-                    began_at=began,
-                    resumed_at=began,
-                    old_listen_key=old,
-                    listen_key=old,
-                )
-                logger.warning("user data stream interrupted (%s): %s", reason.value, detail)
+                    self._report(gap)
+                gap = await self._read(self._connection)
+        except BinanceWsError as exc:  # fatal: e.g. the API key was revoked
+            logger.error("user data stream of %s ends: %s", redact(self._api_key), exc)
+            self._finish(exc)
+        except Exception as exc:  # a bug: surface it to the consumer, never die silently
+            logger.exception("the user data stream failed")
+            self._finish(exc)
 
-    async def _read(self, connection: _Connection) -> tuple[GapReason, str]:
-        """Queue the connection's events until it must be replaced; say why."""
+    def _report(self, gap: StreamGap) -> None:
+        assert self._listen_key is not None
+        self.gaps += 1
+        now = self._clock.time()
+        resumed_after = now - gap.began_at
+        logger.info("user data stream resumed after %.1f s (%s)", resumed_after, gap.reason.value)
+        self._items.put_nowait(attrs.evolve(gap, resumed_at=now, listen_key=self._listen_key))
+
+    async def _read(self, connection: _Connection) -> StreamGap:
+        """Queue the connection's events until it must be replaced; close it; say why."""
         watchdog = asyncio.ensure_future(self._watch(connection))
         try:
             async with contextlib.aclosing(connection.socket.frames()) as frames:
@@ -406,7 +368,22 @@ class UserDataEvents:
         if connection.verdict is None:
             closed = f"the socket closed ({connection.socket.close_reason})"
             connection.verdict = (GapReason.DISCONNECTED, closed)
-        return connection.verdict
+        reason, detail = connection.verdict
+        self._connection = None
+        await connection.socket.close()
+        idle = reason is GapReason.IDLE
+        began = connection.socket.last_received_at if idle else self._clock.time()
+        if self._end is None:
+            logger.warning("user data stream interrupted (%s): %s", reason.value, detail)
+        key = connection.listen_key
+        return StreamGap(
+            reason=reason,
+            detail=detail,
+            began_at=began,
+            resumed_at=began,  # and listen_key: set when it resumes
+            old_listen_key=key,
+            listen_key=key,
+        )
 
     async def _watch(self, connection: _Connection) -> None:
         """Close the connection when the key changes or it goes idle (recording why)."""
