@@ -3,8 +3,6 @@
 They use the API only through a client's generated methods (:class:`ServiceHost`).
 """
 
-from __future__ import annotations
-
 from typing import Protocol
 
 from .._core.clock import Clock

@@ -42,7 +42,6 @@ __all__ = [
     "ListenKeyStopped",
 ]
 
-
 LISTEN_KEY_VALIDITY = 60 * 60.0
 """Seconds a listenKey stays valid after its last start or ping."""
 DEFAULT_INTERVAL = 30 * 60.0
@@ -142,8 +141,6 @@ class KeepaliveFleet:
     option raises ``ValueError``.
 
     Args:
-        client: the client to send requests with.
-        api_keys: the API keys whose listenKeys to keep alive.
         interval: seconds between pings of one key.
         jitter: each interval is multiplied by a random factor in ``1 ± jitter``.
         safety_margin: a key is pinged at least this long before it would expire.
@@ -236,9 +233,7 @@ class KeepaliveFleet:
     def start(self) -> None:
         """Start the scheduler (no-op if it runs)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="binance_usdm_ws keepalive"
-            )
+            self._task = asyncio.create_task(self._run(), name="binance_usdm_ws keepalive")
 
     async def ready(self) -> None:
         """Wait until every API key has a listenKey or has failed fatally."""
@@ -302,7 +297,6 @@ class KeepaliveFleet:
                 self._ready.set()
 
     async def _service(self, key: _Key) -> None:
-        """One start or ping for ``key``; reschedules it or drops it."""
         requests, listen_key = self._client.user_data_stream, key.listen_key
         try:
             if listen_key is None:
@@ -340,7 +334,6 @@ class KeepaliveFleet:
         self._schedule(key, now + min(delay, self._ceiling))
 
     def _failed(self, key: _Key, error: BinanceWsError) -> None:
-        """Report a failed start or ping; schedule its retry, or drop the key if fatal."""
         now, fatal = self._clock.time(), not is_transient(error)
         retry_in: float | None = None
         if fatal:
@@ -352,9 +345,7 @@ class KeepaliveFleet:
             key.failures += 1
             if key.expires_at > now:  # early enough that the key cannot expire in between
                 retry_in = min(retry_in, max(1.0, (key.expires_at - now) / 4))
-            if isinstance(error, RateLimitedError):
-                # Not before the pause the client's limiter took from it (retryAfter, or
-                # the next minute): every request of the fleet waits for that too.
+            if isinstance(error, RateLimitedError):  # not before the limiter's pause ends
                 retry_in = max(retry_in, self._limiter.resume_at() - now)
             logger.warning(
                 "renewing the listenKey of %s failed, retry in %.1f s: %s",
@@ -369,7 +360,6 @@ class KeepaliveFleet:
             self._emit(ListenKeyStopped(**kw, closed=False, error=error))
 
     async def _finish(self, key: _Key) -> None:
-        """Close ``key`` (unless ``keep_keys``) and report it stopped."""
         closed = False
         if key.listen_key is not None and not self._keep_keys:
             try:

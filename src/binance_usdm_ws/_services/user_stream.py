@@ -53,18 +53,15 @@ STREAM_URL = "wss://fstream.binance.com/private/ws"
 TESTNET_STREAM_URL = "wss://fstream.binancefuture.com/ws"
 """Testnet user data stream base (the testnet's ``/private`` route is not documented)."""
 
-_STREAM_BY_API_HOST = {
-    "ws-fapi.binance.com": STREAM_URL,
-    "testnet.binancefuture.com": TESTNET_STREAM_URL,
-}
-
 
 def stream_url_for(api_url: str) -> str:
     """The user data stream base for a WebSocket API URL (production, testnet, or else
     ``/private/ws`` on the same host and port, e.g. for an emulator or a proxy)."""
     parts = urlsplit(api_url)
-    known = _STREAM_BY_API_HOST.get(parts.hostname or "")
-    return known or urlunsplit((parts.scheme, parts.netloc, "/private/ws", "", ""))
+    known = {"ws-fapi.binance.com": STREAM_URL, "testnet.binancefuture.com": TESTNET_STREAM_URL}
+    return known.get(parts.hostname or "") or urlunsplit(
+        (parts.scheme, parts.netloc, "/private/ws", "", "")
+    )
 
 
 class GapReason(enum.Enum):
@@ -130,8 +127,6 @@ class UserDataEvents:
     only ``async with`` (or :meth:`aclose`) stops it. A bad option raises ``ValueError``.
 
     Args:
-        client: the client whose connection starts and renews the key.
-        api_key: the API key whose stream to read.
         stream_url: the stream base, to which ``/<listenKey>`` is appended
             (default: :func:`stream_url_for` the client's URL).
         idle_timeout: seconds without a frame or a ping (the server pings every 3
@@ -211,10 +206,8 @@ class UserDataEvents:
     async def start(self) -> UserDataEvents:
         """Start the keepalive service and open the stream (no-op if started); return self.
 
-        Raises:
-            BinanceWsError: the listenKey could not be started (e.g. ``InvalidApiKeyError``)
-                or the stream opened (``ConnectionClosedError``).
-        """
+        Raises ``BinanceWsError`` if the key cannot be started (e.g. ``InvalidApiKeyError``)
+        or the stream opened (``ConnectionClosedError``)."""
         if self._started:
             return self
         self._started = True
@@ -227,9 +220,7 @@ class UserDataEvents:
             self._finish(None)
             raise
         logger.info("user data stream of %s connected", redact(self._api_key))
-        self._task = asyncio.get_running_loop().create_task(
-            self._pump(), name="binance_usdm_ws user data stream"
-        )
+        self._task = asyncio.create_task(self._pump(), name="binance_usdm_ws user data stream")
         return self
 
     async def aclose(self) -> None:
@@ -242,8 +233,7 @@ class UserDataEvents:
             await connection.socket.close()
         await self._keepalive.stop()
 
-    async def __aenter__(self) -> UserDataEvents:
-        return await self.start()
+    __aenter__ = start
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
@@ -252,12 +242,8 @@ class UserDataEvents:
         return self
 
     async def __anext__(self) -> StreamItem:
-        """The next event or gap.
-
-        Raises:
-            StopAsyncIteration: the stream was closed.
-            BinanceWsError: after every item before it, the fatal error that ended the stream.
-        """
+        """The next event or gap; ``StopAsyncIteration`` once closed, or (after every item
+        before it) the fatal ``BinanceWsError`` that ended the stream."""
         if not self._started:
             await self.start()
         item = await self._items.get()
@@ -306,7 +292,6 @@ class UserDataEvents:
         raise ConnectionClosedError(f"the stream refused the listenKey: {refused}")
 
     async def _pump(self) -> None:
-        """Read connection after connection, with a gap between them, until the end."""
         failures, gap = 0, None
         try:
             while self._end is None:
@@ -341,6 +326,7 @@ class UserDataEvents:
 
     async def _read(self, connection: _Connection) -> StreamGap:
         """Queue the connection's events until it must be replaced; close it; say why."""
+        key = connection.listen_key
         watchdog = asyncio.ensure_future(self._watch(connection))
         try:
             async with contextlib.aclosing(connection.socket.frames()) as frames:
@@ -355,10 +341,7 @@ class UserDataEvents:
                             "user data stream: %s did not decode: %s", event.event_type, event.error
                         )
                     self._items.put_nowait(event)
-                    if isinstance(event, ListenKeyExpiredEvent) and event.listen_key in (
-                        None,
-                        connection.listen_key,
-                    ):
+                    if isinstance(event, ListenKeyExpiredEvent) and event.listen_key in (None, key):
                         self._stale_key = True
                         expired = "the stream sent listenKeyExpired"
                         connection.verdict = (GapReason.KEY_EXPIRED, expired)
@@ -375,7 +358,6 @@ class UserDataEvents:
         began = connection.socket.last_received_at if idle else self._clock.time()
         if self._end is None:
             logger.warning("user data stream interrupted (%s): %s", reason.value, detail)
-        key = connection.listen_key
         return StreamGap(
             reason=reason,
             detail=detail,
