@@ -1,12 +1,10 @@
-"""Keep listenKeys alive for as long as the program runs.
+"""Keep listenKeys (valid 60 minutes after their last start or ping) alive.
 
-A listenKey lives 60 minutes after its last ``userDataStream.start`` or ``ping``.
 :class:`KeepaliveFleet` keeps those of many API keys alive with one scheduler task
-(:class:`Keepalive` is the one-key case): each key is started (or its active key
-adopted), then pinged every ``interval``, first pings spread over it, paced by the
-client's rate limiter within ``weight_budget``. -1125 (key gone) starts a new key;
-a transient failure is retried before the key can expire; any other error drops the
-key. Every change is a typed event, to ``on_event`` and to :meth:`~KeepaliveFleet.events`.
+(:class:`Keepalive`: one key): each key is started, then pinged every ``interval``
+(first pings spread over it), paced by the client's rate limiter. -1125 (key gone)
+starts a new key; a transient failure is retried before the key can expire; any other
+error drops the key. Every change is a typed event, to ``on_event`` and ``events()``.
 """
 
 from __future__ import annotations
@@ -276,16 +274,15 @@ class KeepaliveFleet:
         heapq.heappush(self._due, (when, next(self._seq), key))
 
     async def _run(self) -> None:
-        clock = self._clock
         while self._due:  # empty once every key failed fatally
-            now = clock.time()
+            now = self._clock.time()
             if self._due[0][0] > now + _COALESCE:
-                await clock.sleep(self._due[0][0] - now)
+                await self._clock.sleep(self._due[0][0] - now)
                 continue
             room, more_at = self._limiter.available("REQUEST_WEIGHT", self._weight_budget)
             allowance = min(room, self._concurrency)
             if allowance < _WEIGHT:
-                await clock.sleep(more_at - now)
+                await self._clock.sleep(more_at - now)
                 continue
             # Keys due within _COALESCE go in this batch: a moment early, one wake-up less.
             batch: list[_Key] = []
@@ -402,11 +399,10 @@ class KeepaliveFleet:
 
 
 class Keepalive(KeepaliveFleet):
-    """Keeps one API key's listenKey alive; see :class:`KeepaliveFleet` for the behaviour.
+    """Keeps one API key's listenKey alive, as :class:`KeepaliveFleet` does.
 
-    ``async with client.keepalive() as keepalive:`` returns once the key is
-    started, so :attr:`listen_key` is set; it raises the error if the first
-    start fails fatally (e.g. an invalid API key).
+    ``async with`` returns once the key is started (:attr:`listen_key` is set), or raises
+    the error if the first start fails fatally (e.g. an invalid API key).
     """
 
     def __init__(

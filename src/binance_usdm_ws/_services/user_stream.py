@@ -1,11 +1,10 @@
 """The user data stream as typed events that never silently stop.
 
-:class:`UserDataEvents` keeps the API key's listenKey alive (with a
-:class:`~.keepalive.Keepalive`), reads ``<stream URL>/<listenKey>``, and reconnects with
-the current key whenever the stream would stall: the key was recreated or expired, the
-socket closed, the handshake was refused, or nothing arrived for ``idle_timeout``
-seconds. It retries with backoff while open, never drops an event, and reports each
-interruption as one :class:`StreamGap`, so that the consumer knows when to resync.
+:class:`UserDataEvents` keeps the listenKey alive (a :class:`~.keepalive.Keepalive`),
+reads ``<stream URL>/<listenKey>``, and reconnects, with backoff, whenever the stream
+would stall: the key was recreated or expired, the socket closed, the handshake was
+refused, or nothing arrived for ``idle_timeout`` seconds. It never drops an event, and
+reports each interruption as one :class:`StreamGap`, so the consumer knows to resync.
 """
 
 from __future__ import annotations
