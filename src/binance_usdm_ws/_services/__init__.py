@@ -1,11 +1,7 @@
 """The user data services: listenKey keepalive (one key or a fleet) and the user data stream.
 
-They talk to the API only through the generated methods of a client
-(:class:`ServiceHost`), and to the stream through :mod:`binance_usdm_ws._io`;
-the client (:mod:`binance_usdm_ws._client`) creates them.
+They use the API only through a client's generated methods (:class:`ServiceHost`).
 """
-
-from __future__ import annotations
 
 from typing import Protocol
 
@@ -24,14 +20,11 @@ class ServiceHost(Protocol):
     @property
     def url(self) -> str:
         """The API endpoint (the stream's URL is derived from it)."""
-        ...
 
     @property
     def clock(self) -> Clock:
         """The clock services wait on."""
-        ...
 
     @property
     def rate_limiter(self) -> RateLimiter:
         """The client's rate limiter, through which a service reserves its share."""
-        ...

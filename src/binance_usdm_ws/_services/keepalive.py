@@ -1,31 +1,10 @@
-"""Keep listenKeys alive for as long as the program runs.
+"""Keep listenKeys (valid 60 minutes after their last start or ping) alive.
 
-A listenKey lives 60 minutes after its last ``userDataStream.start`` or
-``ping``. :class:`KeepaliveFleet` keeps the keys of any number of API keys
-alive over one client connection; :class:`Keepalive` is the one-key case.
-
-One scheduler task does everything, so the fleet costs one task however many
-keys it holds:
-
-- each key is started (or its active key adopted), then pinged every
-  ``interval`` (jittered, and never later than the key's validity minus
-  ``safety_margin``); the first pings are spread evenly over the interval so
-  that a large fleet renews at a steady rate;
-- requests are paced by the client's rate limiter
-  (:class:`~binance_usdm_ws._core.ratelimit.RateLimiter`, which reads the
-  ``rateLimits`` the server reports): the fleet sends only while the
-  REQUEST_WEIGHT used this minute is under ``weight_budget`` of the limit,
-  leaving the rest to the program's other requests;
-- -1125 (the key is gone: expired, deleted, or the server forgot it) starts a
-  new key and reports it (:class:`ListenKeyRecreated`); a transient failure
-  (timeout, lost connection, 5xx, 429) is retried with backoff, early enough
-  that the key cannot expire in between; anything else (invalid API key,
-  418, other 4xx) is fatal for that key: it is reported and the key is
-  dropped, never retried in a loop.
-
-Every change is reported as a typed event, to ``on_event`` and to every
-iterator from :meth:`KeepaliveFleet.events`, so the consumer of the user data
-stream learns when it must reconnect with a new key.
+:class:`KeepaliveFleet` keeps those of many API keys alive with one scheduler task
+(:class:`Keepalive`: one key): each key is started, then pinged every ``interval``
+(first pings spread over it), paced by the client's rate limiter. -1125 (key gone)
+starts a new key; a transient failure is retried before the key can expire; any other
+error drops the key. Every change is a typed event, to ``on_event`` and ``events()``.
 """
 
 from __future__ import annotations
@@ -35,25 +14,17 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, TypeAlias
 
 import attrs
 
+from .. import errors
 from .._core.backoff import Backoff
 from .._core.log import logger
 from .._generated.methods import METHODS
 from .._io.tasks import cancel_and_wait
-from ..errors import (
-    ApiError,
-    BinanceWsError,
-    ConnectionClosedError,
-    ListenKeyNotFoundError,
-    ProtocolError,
-    RateLimitedError,
-    RequestTimeoutError,
-    ServerError,
-    redact,
-)
+from ..errors import BinanceWsError, ListenKeyNotFoundError, RateLimitedError, redact
 from . import ServiceHost
 
 __all__ = [
@@ -69,7 +40,6 @@ __all__ = [
     "ListenKeyStopped",
 ]
 
-
 LISTEN_KEY_VALIDITY = 60 * 60.0
 """Seconds a listenKey stays valid after its last start or ping."""
 DEFAULT_INTERVAL = 30 * 60.0
@@ -78,14 +48,8 @@ DEFAULT_SAFETY_MARGIN = 5 * 60.0
 """A key is pinged at least this long before it would expire, by default."""
 
 _COALESCE = 1.0  # seconds: renewals due this close together share one wake-up
-
-_WEIGHT = max(
-    int(METHODS[name].weight)  # all three are documented with weight 1
-    for name in ("userDataStream.start", "userDataStream.ping")
-)
-
-
-# -- events --------------------------------------------------------------------------------
+_Queue: TypeAlias = "asyncio.Queue[KeepaliveEvent | None]"
+_WEIGHT = max(int(METHODS[n].weight) for n in ("userDataStream.start", "userDataStream.ping"))
 
 
 @attrs.frozen(kw_only=True)
@@ -147,62 +111,43 @@ class ListenKeyStopped(KeepaliveEvent):
     """The fatal error that stopped it, if any."""
 
 
-# -- the service ---------------------------------------------------------------------------
-
-
 @attrs.define(eq=False)
 class _Key:
     api_key: str
+    first_ping_fraction: float  # of the interval: spreads the first pings evenly
     listen_key: str | None = None
-    previous: str | None = None
+    previous: str | None = None  # the key that was gone, until its successor starts
     expires_at: float = -math.inf
     failures: int = 0
-    first_ping_fraction: float = 1.0
     error: BinanceWsError | None = None
     done: bool = False
-    started: bool = False
-
-
-class _Subscription:
-    """One ``events()`` iterator's queue."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.queue: asyncio.Queue[KeepaliveEvent | None] = asyncio.Queue(maxsize)
-        self.dropped = 0
 
 
 def is_transient(error: BinanceWsError) -> bool:
     """Whether a failed start, ping or stream connection is worth trying again."""
-    if isinstance(error, (RequestTimeoutError, ConnectionClosedError, ProtocolError)):
-        return True
-    return isinstance(error, (ServerError, RateLimitedError)) or (
-        isinstance(error, ApiError) and error.status == 408
-    )
+    if isinstance(error, errors.ApiError):
+        return isinstance(error, (errors.ServerError, RateLimitedError)) or error.status == 408
+    transient = (errors.RequestTimeoutError, errors.ConnectionClosedError, errors.ProtocolError)
+    return isinstance(error, transient)
 
 
 class KeepaliveFleet:
     """Keeps the listenKeys of many API keys alive over one client.
 
-    Create it with :meth:`AsyncClient.keepalive_fleet
-    <binance_usdm_ws.AsyncClient.keepalive_fleet>` and use it as an async
-    context manager (or call :meth:`start` and :meth:`stop`). On exit, every
-    key is closed with ``userDataStream.stop`` unless ``keep_keys=True``.
+    Made by :meth:`AsyncClient.keepalive_fleet <binance_usdm_ws.AsyncClient.keepalive_fleet>`;
+    use it as an async context manager (or call :meth:`start` and :meth:`stop`). A bad
+    option raises ``ValueError``.
 
     Args:
-        client: the client to send requests with.
-        api_keys: the API keys whose listenKeys to keep alive.
-        interval: seconds between pings of one key (default 30 minutes).
-        jitter: each interval is multiplied by a random factor in
-            ``1 ± jitter``.
-        safety_margin: a key is pinged at least this long before it would
-            expire, whatever ``interval`` says.
-        weight_budget: the share of the REQUEST_WEIGHT limit per minute the
-            fleet may use (default half).
+        interval: seconds between pings of one key.
+        jitter: each interval is multiplied by a random factor in ``1 ± jitter``.
+        safety_margin: a key is pinged at least this long before it would expire.
+        weight_budget: the share of the REQUEST_WEIGHT limit per minute the fleet may use.
         concurrency: requests in flight at once.
         keep_keys: on exit, leave the keys open instead of closing them.
-        on_event: called with every event, synchronously; exceptions it
-            raises are logged and ignored.
+        on_event: called with every event, synchronously; its exceptions are logged.
         backoff: retry delays after transient failures.
+        rng: the random source of the jitter (and of the default backoff).
     """
 
     def __init__(
@@ -227,9 +172,10 @@ class KeepaliveFleet:
             raise ValueError("API keys must be non-empty strings")
         if not 0 < safety_margin < LISTEN_KEY_VALIDITY:
             raise ValueError("safety_margin must be between 0 and 3600 seconds")
-        if not 0 < interval <= LISTEN_KEY_VALIDITY - safety_margin:
+        self._ceiling = LISTEN_KEY_VALIDITY - safety_margin
+        if not 0 < interval <= self._ceiling:
             raise ValueError(
-                f"interval must be positive and at most {LISTEN_KEY_VALIDITY - safety_margin:g} s "
+                f"interval must be positive and at most {self._ceiling:g} s "
                 "(the key's 60-minute validity minus the safety margin)"
             )
         if not 0 <= jitter < 1:
@@ -240,35 +186,27 @@ class KeepaliveFleet:
             raise ValueError("concurrency must be at least 1")
         self._client = client
         self._clock = client.clock
+        self._limiter = client.rate_limiter
         self._interval = interval
         self._jitter = jitter
-        self._ceiling = LISTEN_KEY_VALIDITY - safety_margin
         self._weight_budget = weight_budget
         self._concurrency = concurrency
         self._keep_keys = keep_keys
         self._on_event = on_event
         self._backoff = backoff or Backoff(1.0, 60.0, rng=rng)
         self._rng = rng
-        self._keys = {
-            k: _Key(k, first_ping_fraction=(i + 1) / len(keys)) for i, k in enumerate(keys)
-        }
-        self._due: list[tuple[float, int, str]] = []
-        self._seq = itertools.count()
-        self._entry: dict[str, int] = {}
-        self._subscriptions: list[_Subscription] = []
+        self._keys = {k: _Key(k, (i + 1) / len(keys)) for i, k in enumerate(keys)}
+        self._unstarted = set(self._keys.values())
+        # (when, seq, key): every key is due now; a sorted list is a heap.
+        now = self._clock.time()
+        self._due = [(now, i, key) for i, key in enumerate(self._keys.values())]
+        self._seq = itertools.count(len(keys))
+        self._subscriptions: list[_Queue] = []
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
-        self._unstarted = len(keys)
-        self._limiter = client.rate_limiter
-        now = self._clock.time()
-        for key in keys:
-            self._schedule(key, now)
 
     def __repr__(self) -> str:
-        alive = sum(1 for k in self._keys.values() if k.listen_key and not k.done)
-        return f"{type(self).__name__}({len(self._keys)} API keys, {alive} alive)"
-
-    # -- public ----------------------------------------------------------------------------
+        return f"{type(self).__name__}({len(self._keys)} API keys, {len(self.listen_keys)} alive)"
 
     @property
     def listen_keys(self) -> Mapping[str, str]:
@@ -293,9 +231,7 @@ class KeepaliveFleet:
     def start(self) -> None:
         """Start the scheduler (no-op if it runs)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="binance_usdm_ws keepalive"
-            )
+            self._task = asyncio.create_task(self._run(), name="binance_usdm_ws keepalive")
 
     async def ready(self) -> None:
         """Wait until every API key has a listenKey or has failed fatally."""
@@ -311,23 +247,21 @@ class KeepaliveFleet:
         task, self._task = self._task, None
         await cancel_and_wait(task)
         alive = [k for k in self._keys.values() if not k.done]
-        for chunk in _chunks(alive, self._concurrency):
-            await asyncio.gather(*(self._finish(k) for k in chunk))
+        for i in range(0, len(alive), self._concurrency):
+            await asyncio.gather(*(self._finish(k) for k in alive[i : i + self._concurrency]))
         self._ready.set()
-        for subscription in self._subscriptions:
-            self._put(subscription, None)
+        self._emit(None)
         self._subscriptions.clear()
 
     def events(self, *, maxsize: int = 100_000) -> AsyncIterator[KeepaliveEvent]:
         """Iterate over the events from now on; the iteration ends when the service stops.
 
-        Each call returns an independent iterator. When an iterator falls
-        ``maxsize`` events behind, the oldest events are dropped with a
-        warning in the log.
+        Each call returns an independent iterator; one that falls ``maxsize``
+        events behind loses the oldest, with a warning in the log.
         """
-        subscription = _Subscription(maxsize)
-        self._subscriptions.append(subscription)
-        return self._iterate(subscription)
+        queue: _Queue = asyncio.Queue(maxsize)
+        self._subscriptions.append(queue)
+        return self._iterate(queue)
 
     async def __aenter__(self) -> KeepaliveFleet:
         self.start()
@@ -336,167 +270,91 @@ class KeepaliveFleet:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    # -- scheduling ------------------------------------------------------------------------
-
-    def _schedule(self, api_key: str, when: float) -> None:
-        seq = next(self._seq)
-        self._entry[api_key] = seq
-        heapq.heappush(self._due, (when, seq, api_key))
-
-    def _pop_due(self, now: float, limit: int) -> list[_Key]:
-        batch: list[_Key] = []
-        while self._due and len(batch) < limit:
-            when, seq, api_key = self._due[0]
-            if self._entry.get(api_key) != seq:
-                heapq.heappop(self._due)  # superseded
-                continue
-            if when > now:
-                break
-            heapq.heappop(self._due)
-            del self._entry[api_key]
-            batch.append(self._keys[api_key])
-        return batch
-
-    def _next_due(self) -> float | None:
-        while self._due:
-            when, seq, api_key = self._due[0]
-            if self._entry.get(api_key) == seq:
-                return when
-            heapq.heappop(self._due)
-        return None
+    def _schedule(self, key: _Key, when: float) -> None:
+        heapq.heappush(self._due, (when, next(self._seq), key))
 
     async def _run(self) -> None:
-        clock, limiter = self._clock, self._limiter
-        while True:
-            now = clock.time()
-            next_due = self._next_due()
-            if next_due is None:
-                return  # every key failed fatally
-            if next_due > now + _COALESCE:
-                await clock.sleep(next_due - now)
+        while self._due:  # empty once every key failed fatally
+            now = self._clock.time()
+            if self._due[0][0] > now + _COALESCE:
+                await self._clock.sleep(self._due[0][0] - now)
                 continue
-            room, more_at = limiter.available("REQUEST_WEIGHT", self._weight_budget)
+            room, more_at = self._limiter.available("REQUEST_WEIGHT", self._weight_budget)
             allowance = min(room, self._concurrency)
             if allowance < _WEIGHT:
-                await clock.sleep(more_at - now)
+                await self._clock.sleep(more_at - now)
                 continue
             # Keys due within _COALESCE go in this batch: a moment early, one wake-up less.
-            batch = self._pop_due(now + _COALESCE, allowance // _WEIGHT)
+            batch: list[_Key] = []
+            limit = allowance // _WEIGHT
+            while len(batch) < limit and self._due and self._due[0][0] <= now + _COALESCE:
+                batch.append(heapq.heappop(self._due)[2])
             await asyncio.gather(*(self._service(key) for key in batch))
-            if self._unstarted == 0:
+            if not self._unstarted:
                 self._ready.set()
 
     async def _service(self, key: _Key) -> None:
-        """One start or ping for ``key``; reschedules it or drops it."""
-        client = self._client
-        listen_key = key.listen_key
+        requests, listen_key = self._client.user_data_stream, key.listen_key
         try:
             if listen_key is None:
-                reply = await client.user_data_stream.start(api_key=key.api_key)
-                new_key = reply.result.listen_key
+                new_key = (await requests.start(api_key=key.api_key)).result.listen_key
             else:
-                pong = await client.user_data_stream.ping(api_key=key.api_key)
-                new_key = pong.result.listen_key
+                new_key = (await requests.ping(api_key=key.api_key)).result.listen_key
         except ListenKeyNotFoundError:
             logger.info("listenKey of %s is gone; starting a new one", redact(key.api_key))
             key.previous, key.listen_key = key.listen_key or key.previous, None
-            self._schedule(key.api_key, self._clock.time())
+            self._schedule(key, self._clock.time())
             return
         except BinanceWsError as error:
             self._failed(key, error)
             return
         now = self._clock.time()
-        key.failures = 0
+        old, key.previous = listen_key or key.previous, None
+        key.failures, key.listen_key = 0, new_key
         key.expires_at = now + LISTEN_KEY_VALIDITY
-        key.listen_key = new_key
-        if not key.started:
-            key.started = True
-            self._unstarted -= 1
+        kw: dict[str, Any] = dict(
+            api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
+        )
+        event: KeepaliveEvent
+        if key in self._unstarted:
+            self._unstarted.remove(key)
             delay = self._interval * key.first_ping_fraction
-            self._emit(
-                ListenKeyStarted(
-                    api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
-                )
-            )
+            event = ListenKeyStarted(**kw)
         else:
             delay = self._interval * (1 + self._jitter * (2 * self._rng() - 1))
-            old = listen_key or key.previous
+            event = ListenKeyRenewed(**kw)
             if old is not None and old != new_key:
                 reason = "the key was gone" if listen_key is None else "the server returned another"
                 logger.info("listenKey of %s recreated (%s)", redact(key.api_key), reason)
-                self._emit(
-                    ListenKeyRecreated(
-                        api_key=key.api_key,
-                        at=now,
-                        old_listen_key=old,
-                        listen_key=new_key,
-                        expires_at=key.expires_at,
-                        reason=reason,
-                    )
-                )
-            else:
-                self._emit(
-                    ListenKeyRenewed(
-                        api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
-                    )
-                )
-        key.previous = None
-        self._schedule(key.api_key, now + min(delay, self._ceiling))
+                event = ListenKeyRecreated(**kw, old_listen_key=old, reason=reason)
+        self._emit(event)
+        self._schedule(key, now + min(delay, self._ceiling))
 
     def _failed(self, key: _Key, error: BinanceWsError) -> None:
-        now = self._clock.time()
-        if not is_transient(error):
+        now, fatal = self._clock.time(), not is_transient(error)
+        retry_in: float | None = None
+        if fatal:
             logger.error("keepalive of %s stopped: %s", redact(key.api_key), error)
             key.done, key.error = True, error
-            if not key.started:
-                key.started = True
-                self._unstarted -= 1
-            self._emit(
-                ListenKeyRenewalFailed(
-                    api_key=key.api_key,
-                    at=now,
-                    error=error,
-                    fatal=True,
-                    retry_in=None,
-                    listen_key=key.listen_key,
-                )
+            self._unstarted.discard(key)
+        else:
+            retry_in = self._backoff.delay(key.failures)
+            key.failures += 1
+            if key.expires_at > now:  # early enough that the key cannot expire in between
+                retry_in = min(retry_in, max(1.0, (key.expires_at - now) / 4))
+            if isinstance(error, RateLimitedError):  # not before the limiter's pause ends
+                retry_in = max(retry_in, self._limiter.resume_at() - now)
+            logger.warning(
+                "renewing the listenKey of %s failed, retry in %.1f s: %s",
+                redact(key.api_key),
+                retry_in,
+                error,
             )
-            self._emit(
-                ListenKeyStopped(
-                    api_key=key.api_key,
-                    at=now,
-                    listen_key=key.listen_key,
-                    closed=False,
-                    error=error,
-                )
-            )
-            return
-        delay = self._backoff.delay(key.failures)
-        key.failures += 1
-        if key.expires_at > now:
-            # Retry early enough that the key cannot expire in between.
-            delay = min(delay, max(1.0, (key.expires_at - now) / 4))
-        if isinstance(error, RateLimitedError):
-            # Not before the pause the client's limiter took from it (retryAfter, or the
-            # next minute): every request of the fleet waits for that too.
-            delay = max(delay, self._limiter.resume_at() - now)
-        logger.warning(
-            "renewing the listenKey of %s failed, retry in %.1f s: %s",
-            redact(key.api_key),
-            delay,
-            error,
-        )
-        self._emit(
-            ListenKeyRenewalFailed(
-                api_key=key.api_key,
-                at=now,
-                error=error,
-                fatal=False,
-                retry_in=delay,
-                listen_key=key.listen_key,
-            )
-        )
-        self._schedule(key.api_key, now + delay)
+            self._schedule(key, now + retry_in)
+        kw: dict[str, Any] = dict(api_key=key.api_key, at=now, listen_key=key.listen_key)
+        self._emit(ListenKeyRenewalFailed(**kw, error=error, fatal=fatal, retry_in=retry_in))
+        if fatal:
+            self._emit(ListenKeyStopped(**kw, closed=False, error=error))
 
     async def _finish(self, key: _Key) -> None:
         closed = False
@@ -515,47 +373,36 @@ class KeepaliveFleet:
         if closed:
             key.listen_key = None
 
-    # -- events ----------------------------------------------------------------------------
-
-    def _emit(self, event: KeepaliveEvent) -> None:
-        if self._on_event is not None:
+    def _emit(self, event: KeepaliveEvent | None) -> None:
+        """Report ``event`` to ``on_event`` and to every iterator (``None`` ends them)."""
+        if event is not None and self._on_event is not None:
             try:
                 self._on_event(event)
             except Exception:
                 logger.exception("the keepalive on_event callback failed")
-        for subscription in self._subscriptions:
-            self._put(subscription, event)
+        for queue in self._subscriptions:
+            if queue.full():
+                queue.get_nowait()
+                logger.warning(
+                    "a keepalive events() iterator is %d events behind; dropped the oldest",
+                    queue.maxsize,
+                )
+            queue.put_nowait(event)
 
-    @staticmethod
-    def _put(subscription: _Subscription, event: KeepaliveEvent | None) -> None:
-        queue = subscription.queue
-        if queue.full():
-            queue.get_nowait()
-            subscription.dropped += 1
-            logger.warning(
-                "a keepalive events() iterator is %d events behind; dropped the oldest",
-                queue.maxsize,
-            )
-        queue.put_nowait(event)
-
-    async def _iterate(self, subscription: _Subscription) -> AsyncIterator[KeepaliveEvent]:
+    async def _iterate(self, queue: _Queue) -> AsyncIterator[KeepaliveEvent]:
         try:
-            while True:
-                event = await subscription.queue.get()
-                if event is None:
-                    return
+            while (event := await queue.get()) is not None:
                 yield event
         finally:
-            if subscription in self._subscriptions:
-                self._subscriptions.remove(subscription)
+            if queue in self._subscriptions:
+                self._subscriptions.remove(queue)
 
 
 class Keepalive(KeepaliveFleet):
-    """Keeps one API key's listenKey alive; see :class:`KeepaliveFleet` for the behaviour.
+    """Keeps one API key's listenKey alive, as :class:`KeepaliveFleet` does.
 
-    ``async with client.keepalive() as keepalive:`` returns once the key is
-    started, so :attr:`listen_key` is set; it raises the error if the first
-    start fails fatally (e.g. an invalid API key).
+    ``async with`` returns once the key is started (:attr:`listen_key` is set), or raises
+    the error if the first start fails fatally (e.g. an invalid API key).
     """
 
     def __init__(
@@ -584,6 +431,7 @@ class Keepalive(KeepaliveFleet):
 
     @property
     def api_key(self) -> str:
+        """The API key whose listenKey is kept alive."""
         return self._api_key
 
     @property
@@ -614,8 +462,3 @@ class Keepalive(KeepaliveFleet):
         await super().wait()
         if self.error is not None:
             raise self.error
-
-
-def _chunks(items: Sequence[_Key], size: int) -> Iterable[Sequence[_Key]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

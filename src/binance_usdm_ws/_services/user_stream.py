@@ -1,22 +1,10 @@
 """The user data stream as typed events that never silently stop.
 
-:class:`UserDataEvents` (``client.user_data_events()``) owns everything a
-consumer of the stream needs:
-
-- a keepalive service for the API key's listenKey (:class:`~.keepalive.Keepalive`);
-- one WebSocket to the stream URL with the current listenKey
-  (``wss://fstream.binance.com/private/ws/<listenKey>``);
-- a new connection, with the current key, whenever the stream would
-  otherwise stall: the keepalive service recreated the key, the stream sent
-  ``listenKeyExpired`` (a new key is started at once), the socket closed, a
-  handshake was refused, or nothing (no frame, no ping) arrived for
-  ``idle_timeout`` seconds. Failed attempts are retried with backoff, for
-  as long as the stream is open: it never gives up;
-- one :class:`StreamGap` per interruption, delivered in order once the stream
-  is live again, so that the consumer knows exactly when to resync its state
-  from REST. Events that arrive are never dropped.
-
-Decoding a frame is :func:`~binance_usdm_ws._core.events.decode_event` (no I/O).
+:class:`UserDataEvents` keeps the listenKey alive (a :class:`~.keepalive.Keepalive`),
+reads ``<stream URL>/<listenKey>``, and reconnects, with backoff, whenever the stream
+would stall: the key was recreated or expired, the socket closed, the handshake was
+refused, or nothing arrived for ``idle_timeout`` seconds. It never drops an event, and
+reports each interruption as one :class:`StreamGap`, so the consumer knows to resync.
 """
 
 from __future__ import annotations
@@ -64,22 +52,15 @@ STREAM_URL = "wss://fstream.binance.com/private/ws"
 TESTNET_STREAM_URL = "wss://fstream.binancefuture.com/ws"
 """Testnet user data stream base (the testnet's ``/private`` route is not documented)."""
 
-_STREAM_BY_API_HOST = {
-    "ws-fapi.binance.com": STREAM_URL,
-    "testnet.binancefuture.com": TESTNET_STREAM_URL,
-}
-
 
 def stream_url_for(api_url: str) -> str:
-    """The user data stream base that goes with a WebSocket API URL.
-
-    Production and testnet map to :data:`STREAM_URL` and
-    :data:`TESTNET_STREAM_URL`; any other URL (an emulator, a proxy) to
-    ``/private/ws`` on the same host and port.
-    """
+    """The user data stream base for a WebSocket API URL (production, testnet, or else
+    ``/private/ws`` on the same host and port, e.g. for an emulator or a proxy)."""
     parts = urlsplit(api_url)
-    known = _STREAM_BY_API_HOST.get(parts.hostname or "")
-    return known or urlunsplit((parts.scheme, parts.netloc, "/private/ws", "", ""))
+    known = {"ws-fapi.binance.com": STREAM_URL, "testnet.binancefuture.com": TESTNET_STREAM_URL}
+    return known.get(parts.hostname or "") or urlunsplit(
+        (parts.scheme, parts.netloc, "/private/ws", "", "")
+    )
 
 
 class GapReason(enum.Enum):
@@ -99,10 +80,8 @@ class GapReason(enum.Enum):
 class StreamGap:
     """The stream was interrupted and is live again: events in between may be missing.
 
-    Delivered once per interruption, after the new connection is open, and
-    before any event it carries: reload the state you keep (orders,
-    positions, balances) from REST when you get one. Several causes during
-    one outage make one gap, with the first cause as ``reason``.
+    Delivered once per interruption (with its first cause as ``reason``), before any
+    event of the new connection: reload the state you keep from REST.
     """
 
     reason: GapReason
@@ -125,64 +104,36 @@ StreamItem: TypeAlias = UserDataEvent | StreamGap
 class _Connection:
     socket: StreamSocket
     listen_key: str
-    verdict: tuple[GapReason, str] | None = None
-    """Why the stream is closing this connection, if it decided to."""
-
-
-@attrs.define
-class _Interruption:
-    reason: GapReason
-    detail: str
-    began_at: float
-    old_listen_key: str
-
-
-@attrs.frozen
-class _End:
-    error: BaseException | None
+    verdict: tuple[GapReason, str] | None = None  # why the stream closes it, once decided
 
 
 class UserDataEvents:
     """Typed events from an API key's user data stream, across every reconnection.
 
-    Create it with :meth:`AsyncClient.user_data_events
-    <binance_usdm_ws.AsyncClient.user_data_events>` and use it as::
+    Made by :meth:`AsyncClient.user_data_events <binance_usdm_ws.AsyncClient.user_data_events>`::
 
         async with client.user_data_events() as stream:
-            snapshot = load_state_from_rest()
+            snapshot = load_state_from_rest()  # after entering: events are buffered
             async for item in stream:
                 if isinstance(item, StreamGap):
                     snapshot = load_state_from_rest()  # events may be missing
                 else:
-                    apply(snapshot, item)              # a typed event
+                    apply(snapshot, item)  # a typed event
 
-    Entering starts the keepalive service and opens the stream, so events
-    are buffered from then on (load your snapshot after entering, not
-    before). Iteration yields :data:`UserDataEvent` s in the order the server
-    sent them (``listenKeyExpired`` included) and a :class:`StreamGap` after
-    every interruption. Iterating without ``async with`` starts the stream
-    too, but only ``async with`` (or :meth:`aclose`) stops it.
-
-    Events are buffered without limit until read: none is ever dropped.
+    Entering starts the keepalive and the stream; events are buffered, without limit,
+    from then on. Iteration yields :data:`UserDataEvent` s in the server's order and a
+    :class:`StreamGap` after every interruption. Iterating starts the stream too, but
+    only ``async with`` (or :meth:`aclose`) stops it. A bad option raises ``ValueError``.
 
     Args:
-        client: the client whose connection starts and renews the key.
-        api_key: the API key whose stream to read.
         stream_url: the stream base, to which ``/<listenKey>`` is appended
             (default: :func:`stream_url_for` the client's URL).
-        idle_timeout: seconds without a frame or a ping after which the
-            connection counts as dead and is replaced (the server pings every
-            3 minutes); ``None`` disables the check.
+        idle_timeout: seconds without a frame or a ping (the server pings every 3
+            minutes) after which the connection is replaced; ``None``: never.
         open_timeout: seconds to wait for a stream connection to open.
-        backoff: delays between failed connection attempts (default 0.5 s
-            doubling to 30 s, with jitter).
-        interval, safety_margin, on_event: those of the
-            :class:`~binance_usdm_ws.Keepalive` service that keeps the key alive.
-        keep_keys: leave the listenKey open on exit (default True here: a
-            listenKey is shared by everything reading the account's stream).
-
-    Raises:
-        ValueError: a bad option (at creation).
+        backoff: delays between failed connection attempts (default 0.5 s to 30 s).
+        interval, safety_margin, on_event: those of the :class:`~binance_usdm_ws.Keepalive`.
+        keep_keys: leave the listenKey (shared by all readers of the stream) open on exit.
     """
 
     def __init__(
@@ -224,8 +175,8 @@ class UserDataEvents:
         self._listen_key: str | None = None
         self._stale_key = False
         self._key_changed = asyncio.Event()
-        self._items: asyncio.Queue[StreamItem | _End] = asyncio.Queue()
-        self._end: _End | None = None
+        self._items: asyncio.Queue[StreamItem | BaseException] = asyncio.Queue()
+        self._end: BaseException | None = None  # what ends the iteration, once it ends
         self._connection: _Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = False
@@ -233,7 +184,7 @@ class UserDataEvents:
         """How many interruptions the stream has reported."""
 
     def __repr__(self) -> str:
-        state = "live" if self.connected else "ended" if self._end else "connecting"
+        state = "live" if self.connected else "connecting" if self._end is None else "ended"
         return f"{type(self).__name__}(api_key={redact(self._api_key)!r}, {state})"
 
     @property
@@ -248,20 +199,14 @@ class UserDataEvents:
 
     @property
     def last_received_at(self) -> float | None:
-        """When (clock seconds) the current connection last received a frame or a ping.
-
-        ``None`` between connections. The idle watchdog reads it.
-        """
+        """When (clock seconds) the connection last received a frame or a ping, if connected."""
         return self._connection.socket.last_received_at if self._connection is not None else None
 
     async def start(self) -> UserDataEvents:
         """Start the keepalive service and open the stream (no-op if started); return self.
 
-        Raises:
-            BinanceWsError: the listenKey could not be started (e.g.
-                ``InvalidApiKeyError``), or the first stream connection
-                could not be opened (``ConnectionClosedError``).
-        """
+        Raises ``BinanceWsError`` if the key cannot be started (e.g. ``InvalidApiKeyError``)
+        or the stream opened (``ConnectionClosedError``)."""
         if self._started:
             return self
         self._started = True
@@ -274,16 +219,11 @@ class UserDataEvents:
             self._finish(None)
             raise
         logger.info("user data stream of %s connected", redact(self._api_key))
-        self._task = asyncio.get_running_loop().create_task(
-            self._pump(), name="binance_usdm_ws user data stream"
-        )
+        self._task = asyncio.create_task(self._pump(), name="binance_usdm_ws user data stream")
         return self
 
     async def aclose(self) -> None:
-        """Stop: close the stream and the keepalive service. Iteration then ends.
-
-        Items not yet read are discarded.
-        """
+        """Stop: close the stream and the keepalive service; discard unread items; end iteration."""
         self._finish(None)
         task, self._task = self._task, None
         await cancel_and_wait(task)
@@ -292,8 +232,7 @@ class UserDataEvents:
             await connection.socket.close()
         await self._keepalive.stop()
 
-    async def __aenter__(self) -> UserDataEvents:
-        return await self.start()
+    __aenter__ = start
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
@@ -302,30 +241,21 @@ class UserDataEvents:
         return self
 
     async def __anext__(self) -> StreamItem:
-        """The next event or gap.
-
-        Raises:
-            StopAsyncIteration: the stream was closed.
-            BinanceWsError: the stream ended on a fatal error (e.g. the API
-                key was revoked), after every item received before it.
-        """
+        """The next event or gap; ``StopAsyncIteration`` once closed, or (after every item
+        before it) the fatal ``BinanceWsError`` that ended the stream."""
         if not self._started:
             await self.start()
         item = await self._items.get()
-        if isinstance(item, _End):
+        if isinstance(item, BaseException):
             self._items.put_nowait(item)  # every later call ends the same way
-            if item.error is not None:
-                raise item.error
-            raise StopAsyncIteration
+            raise item
         return item
-
-    # -- internals -------------------------------------------------------------------------
 
     def _finish(self, error: BaseException | None) -> None:
         """End the iteration: after the items received so far on an error, at once on close."""
         if self._end is not None:
             return
-        self._end = _End(error)
+        self._end = error or StopAsyncIteration()
         if error is None:  # closed by the consumer: what is left is not wanted
             while not self._items.empty():
                 self._items.get_nowait()
@@ -336,59 +266,36 @@ class UserDataEvents:
         if isinstance(event, ListenKeyRecreated) and event.listen_key != self._listen_key:
             self._listen_key, self._stale_key = event.listen_key, False
             self._key_changed.set()
-        elif (
-            isinstance(event, ListenKeyStopped)
-            and event.error is not None
-            and self._task is not None
-        ):
+        elif isinstance(event, ListenKeyStopped) and event.error and self._task is not None:
             logger.error("user data stream of %s ends: %s", redact(self._api_key), event.error)
             self._finish(event.error)
         if self._user_on_event is not None:
             self._user_on_event(event)
 
-    async def _open(self, listen_key: str) -> _Connection:
-        url = f"{self._base}/{listen_key}"
-        socket = await StreamSocket.open(url, self._clock, open_timeout=self._open_timeout)
-        logger.debug("user data stream opened on %s", self._base)
-        return _Connection(socket, listen_key)
-
-    async def _fetch_key(self) -> None:
-        """Start (or get) the API key's listenKey with ``userDataStream.start``."""
-        reply = await self._client.user_data_stream.start(api_key=self._api_key)
-        self._listen_key, self._stale_key = reply.result.listen_key, False
-
     async def _connect(self) -> _Connection:
-        """Open a connection with the current key; after a refusal, get the key and retry once."""
-        if self._stale_key or self._listen_key is None:
-            await self._fetch_key()
-        assert self._listen_key is not None
-        try:
-            return await self._open(self._listen_key)
-        except HandshakeRefused:
-            await self._fetch_key()
+        """Open a connection with the current key; after a refusal, start the key and retry once."""
+        for retry in (False, True):
+            if retry or self._stale_key or self._listen_key is None:
+                reply = await self._client.user_data_stream.start(api_key=self._api_key)
+                self._listen_key, self._stale_key = reply.result.listen_key, False
+            key = self._listen_key
+            url = f"{self._base}/{key}"
             try:
-                return await self._open(self._listen_key)
+                socket = await StreamSocket.open(url, self._clock, open_timeout=self._open_timeout)
             except HandshakeRefused as exc:
-                self._stale_key = True
-                raise ConnectionClosedError(f"the stream refused the listenKey: {exc}") from None
+                refused = exc
+                continue
+            logger.debug("user data stream opened on %s", self._base)
+            return _Connection(socket, key)
+        self._stale_key = True
+        raise ConnectionClosedError(f"the stream refused the listenKey: {refused}")
 
     async def _pump(self) -> None:
+        failures, gap = 0, None
         try:
-            await self._run()
-        except BinanceWsError as exc:  # fatal: e.g. the API key was revoked
-            logger.error("user data stream of %s ends: %s", redact(self._api_key), exc)
-            self._finish(exc)
-        except Exception as exc:  # a bug: surface it to the consumer, never die silently
-            logger.exception("the user data stream failed")
-            self._finish(exc)
-
-    async def _run(self) -> None:
-        failures = 0
-        interruption: _Interruption | None = None
-        while self._end is None:
-            if self._connection is None:
+            while self._end is None:
                 try:
-                    self._connection = await self._connect()
+                    self._connection = self._connection or await self._connect()
                 except BinanceWsError as exc:
                     if not is_transient(exc):
                         raise
@@ -398,72 +305,66 @@ class UserDataEvents:
                     await self._clock.sleep(delay)
                     continue
                 failures = 0
-                if interruption is not None:
-                    self._report(interruption)
-                    interruption = None
-            connection = self._connection
-            reason, detail = await self._read(connection)
-            self._connection = None
-            await connection.socket.close()
-            if self._end is None:
-                idle = reason is GapReason.IDLE
-                began = connection.socket.last_received_at if idle else self._clock.time()
-                interruption = _Interruption(reason, detail, began, connection.listen_key)
-                logger.warning("user data stream interrupted (%s): %s", reason.value, detail)
+                if gap is not None:
+                    self._report(gap)
+                gap = await self._read(self._connection)
+        except BinanceWsError as exc:  # fatal: e.g. the API key was revoked
+            logger.error("user data stream of %s ends: %s", redact(self._api_key), exc)
+            self._finish(exc)
+        except Exception as exc:  # a bug: surface it to the consumer, never die silently
+            logger.exception("the user data stream failed")
+            self._finish(exc)
 
-    def _report(self, interruption: _Interruption) -> None:
+    def _report(self, gap: StreamGap) -> None:
         assert self._listen_key is not None
         self.gaps += 1
         now = self._clock.time()
-        logger.info(
-            "user data stream resumed after %.1f s (%s)",
-            now - interruption.began_at,
-            interruption.reason.value,
-        )
-        self._items.put_nowait(
-            StreamGap(
-                reason=interruption.reason,
-                detail=interruption.detail,
-                began_at=interruption.began_at,
-                resumed_at=now,
-                old_listen_key=interruption.old_listen_key,
-                listen_key=self._listen_key,
-            )
-        )
+        resumed_after = now - gap.began_at
+        logger.info("user data stream resumed after %.1f s (%s)", resumed_after, gap.reason.value)
+        self._items.put_nowait(attrs.evolve(gap, resumed_at=now, listen_key=self._listen_key))
 
-    async def _read(self, connection: _Connection) -> tuple[GapReason, str]:
-        """Queue the connection's events until it must be replaced; say why."""
+    async def _read(self, connection: _Connection) -> StreamGap:
+        """Queue the connection's events until it must be replaced; close it; say why."""
+        key = connection.listen_key
         watchdog = asyncio.ensure_future(self._watch(connection))
         try:
             async with contextlib.aclosing(connection.socket.frames()) as frames:
                 async for frame in frames:
-                    if self._queue(frame, connection):
+                    try:
+                        event = decode_event(frame)
+                    except ProtocolError as exc:
+                        logger.warning("user data stream: skipped a frame: %s", exc)
+                        continue
+                    if isinstance(event, UnknownEvent) and event.error is not None:
+                        logger.warning(
+                            "user data stream: %s did not decode: %s", event.event_type, event.error
+                        )
+                    self._items.put_nowait(event)
+                    if isinstance(event, ListenKeyExpiredEvent) and event.listen_key in (None, key):
+                        self._stale_key = True
+                        expired = "the stream sent listenKeyExpired"
+                        connection.verdict = (GapReason.KEY_EXPIRED, expired)
                         break
         finally:
             watchdog.cancel()
         if connection.verdict is None:
-            reason = f"the socket closed ({connection.socket.close_reason})"
-            connection.verdict = (GapReason.DISCONNECTED, reason)
-        return connection.verdict
-
-    def _queue(self, frame: str | bytes, connection: _Connection) -> bool:
-        """Queue a frame's event; True when it ends the connection (``listenKeyExpired``)."""
-        try:
-            event = decode_event(frame)
-        except ProtocolError as exc:
-            logger.warning("user data stream: skipped a frame: %s", exc)
-            return False
-        if isinstance(event, UnknownEvent) and event.error is not None:
-            logger.warning("user data stream: %s did not decode: %s", event.event_type, event.error)
-        self._items.put_nowait(event)
-        if isinstance(event, ListenKeyExpiredEvent) and event.listen_key in (
-            None,
-            connection.listen_key,
-        ):
-            self._stale_key = True
-            connection.verdict = (GapReason.KEY_EXPIRED, "the stream sent listenKeyExpired")
-            return True
-        return False
+            closed = f"the socket closed ({connection.socket.close_reason})"
+            connection.verdict = (GapReason.DISCONNECTED, closed)
+        reason, detail = connection.verdict
+        self._connection = None
+        await connection.socket.close()
+        idle = reason is GapReason.IDLE
+        began = connection.socket.last_received_at if idle else self._clock.time()
+        if self._end is None:
+            logger.warning("user data stream interrupted (%s): %s", reason.value, detail)
+        return StreamGap(
+            reason=reason,
+            detail=detail,
+            began_at=began,
+            resumed_at=began,  # and listen_key: set when it resumes
+            old_listen_key=key,
+            listen_key=key,
+        )
 
     async def _watch(self, connection: _Connection) -> None:
         """Close the connection when the key changes or it goes idle (recording why)."""
@@ -477,10 +378,7 @@ class UserDataEvents:
             if timeout is not None:
                 remaining = connection.socket.last_received_at + timeout - clock.time()
                 if remaining <= 0 and not await connection.socket.probe():
-                    connection.verdict = (
-                        GapReason.IDLE,
-                        f"no frame and no ping for {timeout:g} s",
-                    )
+                    connection.verdict = (GapReason.IDLE, f"no frame and no ping for {timeout:g} s")
                     break
                 if remaining <= 0:
                     continue  # the probe was answered: alive
