@@ -15,7 +15,7 @@ import itertools
 import math
 import random
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import attrs
 
@@ -29,6 +29,7 @@ from . import ServiceHost
 
 __all__ = [
     "DEFAULT_INTERVAL",
+    "DEFAULT_SAFETY_MARGIN",
     "LISTEN_KEY_VALIDITY",
     "Keepalive",
     "KeepaliveEvent",
@@ -38,6 +39,7 @@ __all__ = [
     "ListenKeyRenewed",
     "ListenKeyStarted",
     "ListenKeyStopped",
+    "is_transient",
 ]
 
 LISTEN_KEY_VALIDITY = 60 * 60.0
@@ -312,21 +314,30 @@ class KeepaliveFleet:
         old, key.previous = listen_key or key.previous, None
         key.failures, key.listen_key = 0, new_key
         key.expires_at = now + LISTEN_KEY_VALIDITY
-        kw: dict[str, Any] = dict(
-            api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
-        )
+        api_key, expires_at = key.api_key, key.expires_at
         event: KeepaliveEvent
         if key in self._unstarted:
             self._unstarted.remove(key)
             delay = self._interval * key.first_ping_fraction
-            event = ListenKeyStarted(**kw)
+            event = ListenKeyStarted(
+                api_key=api_key, at=now, listen_key=new_key, expires_at=expires_at
+            )
         else:
             delay = self._interval * (1 + self._jitter * (2 * self._rng() - 1))
-            event = ListenKeyRenewed(**kw)
+            event = ListenKeyRenewed(
+                api_key=api_key, at=now, listen_key=new_key, expires_at=expires_at
+            )
             if old is not None and old != new_key:
                 reason = "the key was gone" if listen_key is None else "the server returned another"
-                logger.info("listenKey of %s recreated (%s)", redact(key.api_key), reason)
-                event = ListenKeyRecreated(**kw, old_listen_key=old, reason=reason)
+                logger.info("listenKey of %s recreated (%s)", redact(api_key), reason)
+                event = ListenKeyRecreated(
+                    api_key=api_key,
+                    at=now,
+                    listen_key=new_key,
+                    expires_at=expires_at,
+                    old_listen_key=old,
+                    reason=reason,
+                )
         self._emit(event)
         self._schedule(key, now + min(delay, self._ceiling))
 
@@ -351,10 +362,23 @@ class KeepaliveFleet:
                 error,
             )
             self._schedule(key, now + retry_in)
-        kw: dict[str, Any] = dict(api_key=key.api_key, at=now, listen_key=key.listen_key)
-        self._emit(ListenKeyRenewalFailed(**kw, error=error, fatal=fatal, retry_in=retry_in))
+        api_key, listen_key = key.api_key, key.listen_key
+        self._emit(
+            ListenKeyRenewalFailed(
+                api_key=api_key,
+                at=now,
+                listen_key=listen_key,
+                error=error,
+                fatal=fatal,
+                retry_in=retry_in,
+            )
+        )
         if fatal:
-            self._emit(ListenKeyStopped(**kw, closed=False, error=error))
+            self._emit(
+                ListenKeyStopped(
+                    api_key=api_key, at=now, listen_key=listen_key, closed=False, error=error
+                )
+            )
 
     async def _finish(self, key: _Key) -> None:
         closed = False

@@ -374,14 +374,16 @@ class UserDataEvents:
             if self._listen_key != connection.listen_key:
                 connection.verdict = (GapReason.KEY_RECREATED, "the listenKey was recreated")
                 break
-            waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._key_changed.wait())}
+            remaining = None
             if timeout is not None:
                 remaining = connection.socket.last_received_at + timeout - clock.time()
-                if remaining <= 0 and not await connection.socket.probe():
+                if remaining <= 0:
+                    if await connection.socket.probe():
+                        continue  # the probe was answered: alive
                     connection.verdict = (GapReason.IDLE, f"no frame and no ping for {timeout:g} s")
                     break
-                if remaining <= 0:
-                    continue  # the probe was answered: alive
+            waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._key_changed.wait())}
+            if remaining is not None:
                 waits.add(asyncio.ensure_future(clock.sleep(remaining, background=True)))
             try:
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
