@@ -1,12 +1,5 @@
-"""The user data stream's events as the SDK hands them out.
-
-The event models are generated from ``schema/events/`` into
-:mod:`binance_usdm_ws._generated.event_models`; this module adds what no
-schema describes: the fallback for events the SDK cannot type
-(:class:`UnknownEvent`), the union of everything a user data stream can carry
-(:data:`UserDataEvent`), :func:`decode_event` (a frame in, an event out: no
-I/O), and a time helper.
-"""
+"""What no schema describes of the user data stream's events: :class:`UnknownEvent` (the
+fallback), :data:`UserDataEvent` (the union), :func:`decode_event` (no I/O), a time helper."""
 
 from __future__ import annotations
 
@@ -27,12 +20,10 @@ _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 @attrs.frozen(kw_only=True)
 class UnknownEvent:
-    """An event the SDK has no model for, kept as it came: decoding never fails on it.
+    """An event the SDK has no model for, kept as it came; it encodes back to ``raw``.
 
-    Either its type (``e``) is not in ``schema/events/`` (the API adds event
-    types over time; ``error`` is ``None``), or its type is known but the
-    payload does not match the model (``error`` says why). It encodes back to
-    ``raw`` unchanged.
+    Its type (``e``) is not in ``schema/events/`` (``error`` is ``None``), or
+    its payload does not match its type's model (``error`` says why).
     """
 
     event_type: str | None
@@ -48,23 +39,16 @@ UserDataEvent: TypeAlias = KnownEvent | UnknownEvent
 
 
 def ms_to_datetime(ms: int) -> _dt.datetime:
-    """An event time (epoch milliseconds, as in ``event_time``) as an aware UTC datetime.
-
-    Exact to the millisecond (no float rounding).
-    """
+    """Epoch milliseconds (as in ``event_time``) as an aware UTC datetime, exactly."""
     return _EPOCH + _dt.timedelta(milliseconds=ms)
 
 
 def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
     """Decode one user data stream frame (or its parsed JSON) into a typed event.
 
-    Never raises for a JSON object: an event type the SDK has no model for
-    becomes an :class:`UnknownEvent`, and so does a known type whose payload
-    does not match its model (with ``error`` saying why). A combined-stream
-    wrapper (``{"stream": …, "data": {…}}``) is unwrapped.
-
-    Raises:
-        ProtocolError: the frame is not a JSON object.
+    A combined-stream wrapper (``{"stream": …, "data": {…}}``) is unwrapped. An
+    object that no model takes becomes an :class:`UnknownEvent`; a frame that
+    is not a JSON object raises :class:`~binance_usdm_ws.errors.ProtocolError`.
     """
     if isinstance(frame, (str, bytes)):
         try:
@@ -81,10 +65,6 @@ def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
     try:
         event: UserDataEvent = CONVERTER.structure(raw, UserDataEvent)  # type: ignore[arg-type]
     except Exception as exc:  # whatever cattrs raises: the payload does not match its model
-        tag = raw.get("e")
-        return UnknownEvent(
-            event_type=tag if isinstance(tag, str) else None,
-            raw=raw,
-            error=f"{type(exc).__name__}: {exc}",
-        )
+        unknown = CONVERTER.structure(raw, UnknownEvent)
+        return attrs.evolve(unknown, error=f"{type(exc).__name__}: {exc}")
     return event
