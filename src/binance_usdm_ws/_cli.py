@@ -35,6 +35,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 DEMO_API_KEY = "demoApiKey0123456789demoApiKey0123456789demoApiKey0123456789abcd"
+_ABOUT = (
+    "Binance USDⓈ-M Futures WebSocket API: listenKey tools, the user data stream, "
+    "demo and emulator."
+)
 
 # What --json prints of a keepalive event, in this order, after event, apiKey and at.
 _EVENT_FIELDS = "listen_key old_listen_key expires_at reason fatal retry_in closed".split()
@@ -132,23 +136,22 @@ async def _keepalive(args: argparse.Namespace) -> None:
         print(json.dumps(out), flush=True)
 
     async with _client(args) as client:
-        service = _checked(
+        keeper = _checked(
             client.keepalive, interval=args.interval, on_event=report, keep_keys=args.keep
         )
-        async with service:
-            await _unless_stopped(service.wait(), stopping)  # raises the fatal error, if any
+        async with keeper:
+            await _unless_stopped(keeper.wait(), stopping)  # raises the fatal error, if any
 
 
 def _print_item(item: StreamItem, as_json: bool) -> None:
-    if isinstance(item, StreamGap) and as_json:
-        text = json.dumps({"event": "StreamGap", **attrs.asdict(item), "reason": item.reason.value})
+    if as_json:
+        out = CONVERTER.unstructure(item)
+        text = json.dumps({"event": "StreamGap", **out} if isinstance(item, StreamGap) else out)
     elif isinstance(item, StreamGap):
         text = (
             f"stream gap ({item.reason.value}, {item.resumed_at - item.began_at:.1f} s): "
             f"{item.detail}; events may be missing: resync"
         )
-    elif as_json:
-        text = json.dumps(CONVERTER.unstructure(item))
     elif isinstance(item, UnknownEvent):
         why = f" ({item.error})" if item.error else ""
         text = f"unknown event {item.event_type}{why}: {json.dumps(item.raw)}"
@@ -238,15 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=10.0,
         help="seconds to wait for each reply (default: %(default)s)",
     )
-
-    parser = argparse.ArgumentParser(
-        prog="binance-usdm-ws",
-        parents=[common],
-        description=(
-            "Binance USDⓈ-M Futures WebSocket API: listenKey tools, the user data stream, "
-            "demo and emulator."
-        ),
-    )
+    parser = argparse.ArgumentParser(prog="binance-usdm-ws", parents=[common], description=_ABOUT)
     commands = parser.add_subparsers(dest="command", required=True)
     api = functools.partial(commands.add_parser, parents=[common, connection])
     api("start", help="create (or return the active) listenKey")

@@ -2,21 +2,19 @@
 
 Policy (:func:`make_converter`, on cattrs' preconf JSON converter; the global one is untouched):
 
-- Wire names come from each field's ``metadata["wire"]``; Python names are snake_case.
-- Unknown keys are ignored (the API adds fields); a missing required key fails.
-  Optional fields holding their default (``None``) are not written.
-- Strict primitives (cattrs' ``bool("false")`` would hide server bugs): ``str``,
-  ``int`` (not bool), ``bool`` and ``list[X]`` take only their JSON type; ``float``
-  takes an integer too.
-- :class:`~decimal.Decimal`: only a string of a finite decimal (``"-12.50"``, not
-  ``12.5`` nor ``"NaN"``); written as a plain decimal string, never in exponent form.
-- ``metadata["int_from_str"]``: an integer or a string of ASCII digits, written as
-  an integer (``listenKeyExpired.E`` comes in both forms).
-- A union of attrs classes each with one field typed as a one-string ``Literal`` under
-  the same wire name (events' ``e``) decodes by its value; its one other member, if
-  any, takes other values (:class:`~.events.UnknownEvent`: raw object in and out).
-- No detailed validation (the hot path; the caller raises a ProtocolError); enums
-  and ``X | None`` do their lookups once, not per value.
+- Wire names from each field's ``metadata["wire"]``; unknown keys ignored (the API adds
+  fields), a missing required key fails; optional fields at their default are not written.
+- Strict (coercion such as ``bool("false")`` would hide server bugs): ``str``, ``int`` (not
+  bool), ``bool`` and ``list[X]`` take only their JSON type, ``float`` an integer too.
+- :class:`~decimal.Decimal`: only a string of a finite decimal (``"-12.50"``, not ``12.5``
+  nor ``"NaN"``); written as a plain decimal string, never in exponent form.
+- ``metadata["int_from_str"]``: an integer or a string of ASCII digits (``listenKeyExpired.E``
+  comes in both), written as an integer.
+- A union of attrs classes each with one one-string ``Literal`` field under the same wire
+  name (events' ``e``) decodes by its value; its one other member, if any, takes other
+  values (:class:`~.events.UnknownEvent`: the raw object in and out).
+- No detailed validation (the hot path; the caller raises a ProtocolError); enums and
+  ``X | None`` do their lookups once, not per value.
 """
 
 from __future__ import annotations
@@ -193,24 +191,17 @@ def make_converter() -> Converter:
 
         return structure
 
-    converter.register_structure_hook_factory(
-        attrs.has, lambda cls: make_dict_structure_fn(cls, converter, **_wire_overrides(cls))
-    )
-    converter.register_structure_hook_factory(
-        lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum), _enum_hook
-    )
-    converter.register_structure_hook_factory(
-        lambda tp: _optional_of(tp) is not None, optional_factory
-    )
-    converter.register_structure_hook_factory(_is_list, list_factory)
+    factory = converter.register_structure_hook_factory  # the last registered is tried first
+    factory(attrs.has, lambda cls: make_dict_structure_fn(cls, converter, **_wire_overrides(cls)))
+    factory(lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum), _enum_hook)
+    factory(lambda tp: _optional_of(tp) is not None, optional_factory)
+    factory(_is_list, list_factory)
+    factory(lambda tp: _tagged_union(tp) is not None, tagged_union_factory)
     converter.register_unstructure_hook_factory(
         attrs.has,
         lambda cls: make_dict_unstructure_fn(
             cls, converter, _cattrs_omit_if_default=True, **_wire_overrides(cls)
         ),
-    )
-    converter.register_structure_hook_factory(
-        lambda tp: _tagged_union(tp) is not None, tagged_union_factory
     )
     return converter
 

@@ -15,23 +15,18 @@ from ..errors import ProtocolError
 
 __all__ = ["UnknownEvent", "UserDataEvent", "decode_event", "ms_to_datetime"]
 
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-
 
 @attrs.frozen(kw_only=True)
 class UnknownEvent:
-    """An event the SDK has no model for, kept as it came; it encodes back to ``raw``.
+    """An event the SDK has no model for: ``raw`` (parsed JSON) as received, encoded back as is.
 
-    Its type (``e``) is not in ``schema/events/`` (``error`` is ``None``), or
-    its payload does not match its type's model (``error`` says why).
+    ``event_type`` is its ``e``, if a string. ``error`` is ``None`` when that type is not
+    in ``schema/events/``, else why the payload does not match the type's model.
     """
 
     event_type: str | None
-    """The wire ``e``, if the payload has a string there."""
     raw: dict[str, Any]
-    """The event as received (parsed JSON)."""
     error: str | None = None
-    """Why a known event type did not decode; ``None`` for an unknown type."""
 
 
 UserDataEvent: TypeAlias = KnownEvent | UnknownEvent
@@ -40,7 +35,7 @@ UserDataEvent: TypeAlias = KnownEvent | UnknownEvent
 
 def ms_to_datetime(ms: int) -> _dt.datetime:
     """Epoch milliseconds (as in ``event_time``) as an aware UTC datetime, exactly."""
-    return _EPOCH + _dt.timedelta(milliseconds=ms)
+    return _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(milliseconds=ms)
 
 
 def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
@@ -63,8 +58,7 @@ def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
     from .converter import CONVERTER  # cattrs loads on first use, not with the package
 
     try:
-        event: UserDataEvent = CONVERTER.structure(raw, UserDataEvent)  # type: ignore[arg-type]
+        return CONVERTER.structure(raw, UserDataEvent)  # type: ignore[arg-type]
     except Exception as exc:  # whatever cattrs raises: the payload does not match its model
         unknown = CONVERTER.structure(raw, UnknownEvent)
         return attrs.evolve(unknown, error=f"{type(exc).__name__}: {exc}")
-    return event
