@@ -1,8 +1,7 @@
 """The ``binance-usdm-ws`` command line.
 
-Exit status: 0 on success, 1 when the API (or the connection) fails, 2 for a
-usage error. An API error prints one line (status, code, message) and no
-traceback. API keys are never printed in full.
+Exit status: 0 on success, 1 when the API (or the connection) fails, 2 for a usage error. An
+API error prints one line (status, code, message), no traceback. No API key is printed in full.
 """
 
 from __future__ import annotations

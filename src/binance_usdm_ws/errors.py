@@ -60,10 +60,9 @@ class BinanceWsError(Exception):
 
 
 class ApiError(BinanceWsError):
-    """The server answered a request with a status other than 200.
+    """The server answered a request with ``status`` (not 200), error ``code`` and ``msg``.
 
-    ``status``, ``code`` and ``msg`` are the server's; ``request_id`` is ``None`` for
-    ``"id": null``; ``method``, the reply's ``rate_limits`` and ``data`` may be ``None``.
+    ``request_id`` is ``None`` for ``"id": null``; ``method``, ``rate_limits``, ``data`` may be too.
     """
 
     def __init__(
@@ -144,10 +143,7 @@ class RateLimitedError(ApiError):
 
 
 class ClientRateLimitedError(RateLimitedError):
-    """Not sent: the client's own pacing saw it would exceed the REQUEST_WEIGHT limit.
-
-    For ``rate_limit="raise"``, or ``"wait"`` past the call's timeout; status 429, code -1003.
-    """
+    """Not sent: the client's own pacing saw it exceed REQUEST_WEIGHT (status 429, code -1003)."""
 
 
 class ServerError(ApiError):
