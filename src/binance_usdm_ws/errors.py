@@ -103,15 +103,8 @@ class ApiError(BinanceWsError):
 
     def with_request(self, request_id: str | int | None, method: str | None) -> ApiError:
         """A copy for another request: one ``"id": null`` error fails each call in flight."""
-        return type(self)(
-            status=self.status,
-            code=self.code,
-            msg=self.msg,
-            request_id=request_id,
-            method=method,
-            rate_limits=self.rate_limits,
-            data=self.data,
-        )
+        kept = {n: getattr(self, n) for n in ("status", "code", "msg", "rate_limits", "data")}
+        return type(self)(request_id=request_id, method=method, **kept)
 
 
 class BadRequestError(ApiError):

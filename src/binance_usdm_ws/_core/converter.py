@@ -2,19 +2,19 @@
 
 Policy (:func:`make_converter`, on cattrs' preconf JSON converter; the global one is untouched):
 
-- Wire names from each field's ``metadata["wire"]``; unknown keys ignored (the API adds
-  fields), a missing required key fails; optional fields at their default are not written.
-- Strict (coercion such as ``bool("false")`` would hide server bugs): ``str``, ``int`` (not
-  bool), ``bool`` and ``list[X]`` take only their JSON type, ``float`` an integer too.
-- :class:`~decimal.Decimal`: only a string of a finite decimal (``"-12.50"``, not ``12.5``
-  nor ``"NaN"``); written as a plain decimal string, never in exponent form.
+- Wire names from each field's ``metadata["wire"]``; unknown keys ignored (the API adds fields),
+  a missing required key fails; optional fields at their default are not written.
+- Strict (coercion such as ``bool("false")`` would hide server bugs): ``str``, ``int`` (not bool),
+  ``bool`` and ``list[X]`` take only their JSON type, ``float`` an integer too.
+- :class:`~decimal.Decimal`: only a string of a finite decimal (``"-12.50"``, not ``12.5`` nor
+  ``"NaN"``); written as a plain decimal string, never in exponent form.
 - ``metadata["int_from_str"]``: an integer or a string of ASCII digits (``listenKeyExpired.E``
   comes in both), written as an integer.
-- A union of attrs classes each with one one-string ``Literal`` field under the same wire
-  name (events' ``e``) decodes by its value; its one other member, if any, takes other
-  values (:class:`~.events.UnknownEvent`: the raw object in and out).
-- No detailed validation (the hot path; the caller raises a ProtocolError); enums and
-  ``X | None`` do their lookups once, not per value.
+- A union of attrs classes each with one one-string ``Literal`` field under the same wire name
+  (events' ``e``) decodes by its value; its one other member, if any, takes other values
+  (:class:`~.events.UnknownEvent`: the raw object in and out).
+- No detailed validation (the hot path; the caller raises a ProtocolError); enums and ``X | None``
+  do their lookups once, not per value.
 """
 
 from __future__ import annotations

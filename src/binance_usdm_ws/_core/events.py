@@ -41,9 +41,8 @@ def ms_to_datetime(ms: int) -> _dt.datetime:
 def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
     """Decode one user data stream frame (or its parsed JSON) into a typed event.
 
-    A combined-stream wrapper (``{"stream": …, "data": {…}}``) is unwrapped. An
-    object that no model takes becomes an :class:`UnknownEvent`; a frame that
-    is not a JSON object raises :class:`~binance_usdm_ws.errors.ProtocolError`.
+    A combined-stream wrapper (``{"stream": …, "data": {…}}``) is unwrapped. An object no model
+    takes becomes an :class:`UnknownEvent`; a frame that is not a JSON object raises ProtocolError.
     """
     if isinstance(frame, (str, bytes)):
         try:
