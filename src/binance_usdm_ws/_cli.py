@@ -1,40 +1,46 @@
 """The ``binance-usdm-ws`` command line.
 
-Exit status: 0 on success, 1 when the API (or the connection) fails, 2 for a
-usage error. An API error prints one line (status, code, message) and no
-traceback. API keys are never printed in full.
+Exit status: 0 on success, 1 when the API (or the connection) fails, 2 for a usage error. An
+API error prints one line (status, code, message), no traceback. No API key is printed in full.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+import attrs
 
 from ._client import AsyncClient
 from ._core.converter import CONVERTER
 from ._core.events import UnknownEvent, ms_to_datetime
 from ._generated.models import RateLimit
-from ._services.keepalive import (
-    KeepaliveEvent,
-    ListenKeyRecreated,
-    ListenKeyRenewalFailed,
-    ListenKeyRenewed,
-    ListenKeyStarted,
-    ListenKeyStopped,
-)
+from ._services import keepalive as ka
 from ._services.user_stream import StreamGap, StreamItem
 from .errors import ApiError, BinanceWsError, redact
 
 __all__ = ["main"]
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 DEMO_API_KEY = "demoApiKey0123456789demoApiKey0123456789demoApiKey0123456789abcd"
+_ABOUT = (
+    "Binance USDⓈ-M Futures WebSocket API: listenKey tools, the user data stream, "
+    "demo and emulator."
+)
+
+# What --json prints of a keepalive event, in this order, after event, apiKey and at.
+_EVENT_FIELDS = "listen_key old_listen_key expires_at reason fatal retry_in closed".split()
 
 
 class UsageError(Exception):
@@ -50,169 +56,124 @@ def _rate_limits(limits: Sequence[RateLimit] | None) -> str:
     )
 
 
-def _describe(event: KeepaliveEvent) -> str:
-    if isinstance(event, ListenKeyStarted):
+def _describe(event: ka.KeepaliveEvent) -> str:
+    if isinstance(event, ka.ListenKeyStarted):
         return f"started listenKey {event.listen_key}"
-    if isinstance(event, ListenKeyRenewed):
+    if isinstance(event, ka.ListenKeyRenewed):
         return f"renewed listenKey {event.listen_key}"
-    if isinstance(event, ListenKeyRecreated):
+    if isinstance(event, ka.ListenKeyRecreated):
         return f"listenKey recreated ({event.reason}): {event.listen_key}; reconnect the stream"
-    if isinstance(event, ListenKeyRenewalFailed):
+    if isinstance(event, ka.ListenKeyRenewalFailed):
         what = "fatal" if event.fatal else f"retry in {event.retry_in:.1f} s"
         return f"renewal failed ({what}): {event.error}"
-    if isinstance(event, ListenKeyStopped):
+    if isinstance(event, ka.ListenKeyStopped):
         return f"stopped ({'listenKey closed' if event.closed else 'listenKey left open'})"
     return repr(event)
 
 
-def _event_json(event: KeepaliveEvent) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "event": type(event).__name__,
-        "apiKey": redact(event.api_key),
-        "at": event.at,
-    }
-    for name in (
-        "listen_key",
-        "old_listen_key",
-        "expires_at",
-        "reason",
-        "fatal",
-        "retry_in",
-        "closed",
-    ):
-        if hasattr(event, name):
-            out[name] = getattr(event, name)
-    error = getattr(event, "error", None)
-    if error is not None:
-        out["error"] = str(error)
-    return out
-
-
-def _print_reply(method: str, reply: Any, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps({"method": method, **CONVERTER.unstructure(reply)}))
-        return
-    result = CONVERTER.unstructure(reply.result)
-    print(f"{method}: " + (", ".join(f"{k}={v}" for k, v in result.items()) or "ok"))
-    print(f"rate limits: {_rate_limits(reply.rate_limits)}")
-
-
-def _client(args: argparse.Namespace, **options: Any) -> AsyncClient:
+def _client(args: argparse.Namespace) -> AsyncClient:
     api_key = args.api_key or os.environ.get("BINANCE_API_KEY")
     if not api_key:
         raise UsageError("an API key is needed: pass --api-key or set BINANCE_API_KEY")
+    return _checked(
+        AsyncClient, api_key=api_key, url=args.url, testnet=args.testnet, timeout=args.timeout
+    )
+
+
+def _checked(make: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``make(*args, **kwargs)``, its ValueError (a bad option) raised as a UsageError."""
     try:
-        return AsyncClient(
-            api_key=api_key, url=args.url, testnet=args.testnet, timeout=args.timeout, **options
-        )
+        return make(*args, **kwargs)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
-async def _one_call(args: argparse.Namespace) -> int:
-    async with _client(args) as client:
-        method = getattr(client.user_data_stream, args.command)
-        reply = await method()
-        _print_reply(f"userDataStream.{args.command}", reply, args.json)
-    return 0
-
-
-def _stop_signals() -> asyncio.Event:
-    """An event set by SIGINT or SIGTERM."""
+def _stop_signals() -> asyncio.Future[Any]:
+    """A task that finishes on SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform/thread
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not on this platform / thread
-            pass
-    return stop
+    return asyncio.ensure_future(stop.wait())
 
 
-async def _keepalive(args: argparse.Namespace) -> int:
-    stop = _stop_signals()
+async def _unless_stopped(awaitable: Awaitable[T], stopping: asyncio.Future[Any]) -> T | None:
+    """``awaitable``'s result (raised if an error), or ``None`` (it is cancelled) on a stop."""
+    task = asyncio.ensure_future(awaitable)
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        return task.result()
+    task.cancel()
+    return None
 
-    def report(event: KeepaliveEvent) -> None:
+
+async def _one_call(args: argparse.Namespace) -> None:
+    method = f"userDataStream.{args.command}"
+    async with _client(args) as client:
+        reply = await getattr(client.user_data_stream, args.command)()
         if args.json:
-            print(json.dumps(_event_json(event)), flush=True)
+            print(json.dumps({"method": method, **CONVERTER.unstructure(reply)}))
         else:
+            result = CONVERTER.unstructure(reply.result)
+            print(f"{method}: " + (", ".join(f"{k}={v}" for k, v in result.items()) or "ok"))
+            print(f"rate limits: {_rate_limits(reply.rate_limits)}")
+
+
+async def _keepalive(args: argparse.Namespace) -> None:
+    stopping = _stop_signals()
+
+    def report(event: ka.KeepaliveEvent) -> None:
+        if not args.json:
             print(f"keepalive: {_describe(event)}", flush=True)
+            return
+        fields = attrs.asdict(event, recurse=False)
+        out = {"event": type(event).__name__, "apiKey": redact(event.api_key), "at": event.at}
+        out.update((name, fields[name]) for name in _EVENT_FIELDS if name in fields)
+        if fields.get("error") is not None:
+            out["error"] = str(fields["error"])
+        print(json.dumps(out), flush=True)
 
     async with _client(args) as client:
-        try:
-            keepalive = client.keepalive(
-                interval=args.interval, on_event=report, keep_keys=args.keep
-            )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        async with keepalive:
-            done = asyncio.ensure_future(keepalive.wait())
-            stopping = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({done, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if done.done():
-                done.result()  # the fatal error, raised
-            done.cancel()
-    return 0
+        keeper = _checked(
+            client.keepalive, interval=args.interval, on_event=report, keep_keys=args.keep
+        )
+        async with keeper:
+            await _unless_stopped(keeper.wait(), stopping)  # raises the fatal error, if any
 
 
 def _print_item(item: StreamItem, as_json: bool) -> None:
-    if isinstance(item, StreamGap):
-        gap = {
-            "reason": item.reason.value,
-            "detail": item.detail,
-            "began_at": item.began_at,
-            "resumed_at": item.resumed_at,
-            "old_listen_key": item.old_listen_key,
-            "listen_key": item.listen_key,
-        }
-        if as_json:
-            print(json.dumps({"event": "StreamGap", **gap}), flush=True)
-        else:
-            print(
-                f"stream gap ({item.reason.value}, {item.resumed_at - item.began_at:.1f} s): "
-                f"{item.detail}; events may be missing: resync",
-                flush=True,
-            )
-    elif as_json:
-        print(json.dumps(CONVERTER.unstructure(item)), flush=True)
+    if as_json:
+        out = CONVERTER.unstructure(item)
+        text = json.dumps({"event": "StreamGap", **out} if isinstance(item, StreamGap) else out)
+    elif isinstance(item, StreamGap):
+        text = (
+            f"stream gap ({item.reason.value}, {item.resumed_at - item.began_at:.1f} s): "
+            f"{item.detail}; events may be missing: resync"
+        )
     elif isinstance(item, UnknownEvent):
         why = f" ({item.error})" if item.error else ""
-        print(f"unknown event {item.event_type}{why}: {json.dumps(item.raw)}", flush=True)
+        text = f"unknown event {item.event_type}{why}: {json.dumps(item.raw)}"
     else:
         when = ms_to_datetime(item.event_time).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-        print(f"{when} {item!r}", flush=True)
+        text = f"{when} {item!r}"
+    print(text, flush=True)
 
 
-async def _events(args: argparse.Namespace) -> int:
-    stop = _stop_signals()
+async def _events(args: argparse.Namespace) -> None:
+    stopping = _stop_signals()
     async with _client(args) as client:
-        try:
-            stream = client.user_data_events(
-                stream_url=args.stream_url, idle_timeout=args.idle_timeout
-            )
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        stream = _checked(
+            client.user_data_events, stream_url=args.stream_url, idle_timeout=args.idle_timeout
+        )
         async with stream:
             print("listening to the user data stream; Ctrl-C stops", file=sys.stderr, flush=True)
-            stopping = asyncio.ensure_future(stop.wait())
-            try:
-                while True:
-                    item = asyncio.ensure_future(anext(stream))
-                    await asyncio.wait({item, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                    if not item.done():
-                        item.cancel()
-                        break
-                    try:
-                        _print_item(item.result(), args.json)
-                    except StopAsyncIteration:
-                        break
-            finally:
-                stopping.cancel()
-    return 0
+            with contextlib.suppress(StopAsyncIteration):  # the stream ended
+                while (item := await _unless_stopped(anext(stream), stopping)) is not None:
+                    _print_item(item, args.json)
 
 
-async def _demo() -> int:
+async def _demo(args: argparse.Namespace) -> None:
     from .testing import Emulator, FakeClock  # the emulator loads only for the commands using it
 
     clock = FakeClock()
@@ -234,30 +195,29 @@ async def _demo() -> int:
             print("keepalive service, 3 simulated hours:")
             start = clock.time()
 
-            def report(event: KeepaliveEvent) -> None:
+            def report(event: ka.KeepaliveEvent) -> None:
                 print(f"  +{(event.at - start) / 60:5.1f} min  {_describe(event)}")
 
             async with client.keepalive(on_event=report) as keepalive:
                 await clock.run(3 * 3600)
                 alive = emulator.listen_key(DEMO_API_KEY) == keepalive.listen_key
                 print(f"  after 3 h the emulator still holds the key: {alive}")
-    return 0
 
 
-async def _emulator(host: str, port: int, api_keys: list[str]) -> int:
+async def _emulator(args: argparse.Namespace) -> None:
     from .testing import Emulator
 
-    stop = _stop_signals()
-    async with Emulator(api_keys=api_keys, host=host, port=port) as emulator:
-        keys = ", ".join(redact(k) for k in api_keys) or "(none)"
+    stopping = _stop_signals()
+    async with Emulator(api_keys=args.api_keys, host=args.host, port=args.port) as emulator:
+        keys = ", ".join(redact(k) for k in args.api_keys) or "(none)"
         print(
             f"emulator listening on {emulator.url} (API keys: {keys}); Ctrl-C stops it", flush=True
         )
-        await stop.wait()
-    return 0
+        await stopping
 
 
-def _parser() -> argparse.ArgumentParser:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-v",
@@ -280,39 +240,18 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="seconds to wait for each reply (default: %(default)s)",
     )
-
-    parser = argparse.ArgumentParser(
-        prog="binance-usdm-ws",
-        parents=[common],
-        description=(
-            "Binance USDⓈ-M Futures WebSocket API: listenKey tools, the user data stream, "
-            "demo and emulator."
-        ),
-    )
+    parser = argparse.ArgumentParser(prog="binance-usdm-ws", parents=[common], description=_ABOUT)
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("start", "create (or return the active) listenKey"),
-        ("ping", "keep the listenKey alive 60 more minutes"),
-        ("stop", "close the listenKey"),
-    ):
-        commands.add_parser(name, parents=[common, connection], help=text)
-    keepalive = commands.add_parser(
-        "keepalive",
-        parents=[common, connection],
-        help="keep the listenKey alive until Ctrl-C, then close it",
-    )
+    api = functools.partial(commands.add_parser, parents=[common, connection])
+    api("start", help="create (or return the active) listenKey")
+    api("ping", help="keep the listenKey alive 60 more minutes")
+    api("stop", help="close the listenKey")
+    keepalive = api("keepalive", help="keep the listenKey alive until Ctrl-C, then close it")
     keepalive.add_argument(
-        "--interval",
-        type=float,
-        default=30 * 60,
-        help="seconds between pings (default: %(default)s)",
+        "--interval", type=float, default=1800, help="seconds between pings (default: %(default)s)"
     )
     keepalive.add_argument("--keep", action="store_true", help="leave the key open on exit")
-    events = commands.add_parser(
-        "events",
-        parents=[common, connection],
-        help="print the user data stream's events as they arrive, until Ctrl-C",
-    )
+    events = api("events", help="print the user data stream's events as they arrive, until Ctrl-C")
     events.add_argument(
         "--stream-url",
         help="user data stream base, /<listenKey> is appended (default: the one of the endpoint)",
@@ -320,15 +259,12 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument(
         "--idle-timeout",
         type=float,
-        default=6 * 60.0,
+        default=360.0,
         help="reconnect after this many seconds without a frame or ping (default: %(default)s)",
     )
-    commands.add_parser(
-        "demo",
-        parents=[common],
-        help="start, ping, stop and a keepalive against an in-process emulator",
-    )
-    emulator = commands.add_parser("emulator", parents=[common], help="run the emulator")
+    local = functools.partial(commands.add_parser, parents=[common])
+    local("demo", help="start, ping, stop and a keepalive against an in-process emulator")
+    emulator = local("emulator", help="run the emulator")
     emulator.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
     emulator.add_argument(
         "--port", type=int, default=8765, help="TCP port, 0 for any free one (default: %(default)s)"
@@ -340,25 +276,13 @@ def _parser() -> argparse.ArgumentParser:
         dest="api_keys",
         help="an API key the emulator accepts (repeatable)",
     )
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    parser = _parser()
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run = {"keepalive": _keepalive, "events": _events, "demo": _demo, "emulator": _emulator}
     try:
-        if args.command in ("start", "ping", "stop"):
-            return asyncio.run(_one_call(args))
-        if args.command == "keepalive":
-            return asyncio.run(_keepalive(args))
-        if args.command == "events":
-            return asyncio.run(_events(args))
-        if args.command == "demo":
-            return asyncio.run(_demo())
-        return asyncio.run(_emulator(args.host, args.port, args.api_keys))
+        asyncio.run(run.get(args.command, _one_call)(args))
+        return 0
     except UsageError as exc:
         parser.error(str(exc))
     except ApiError as exc:
@@ -368,7 +292,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,4 @@
-"""Exceptions raised by the SDK.
-
-Every exception the SDK raises on purpose derives from :class:`BinanceWsError`::
+"""Exceptions raised by the SDK: all that it raises on purpose derive from :class:`BinanceWsError`::
 
     BinanceWsError
     ├── ApiError                     the server answered with a status other than 200
@@ -17,12 +15,8 @@ Every exception the SDK raises on purpose derives from :class:`BinanceWsError`::
     ├── RequestTimeoutError          no reply within the call's timeout
     └── ProtocolError                a frame the SDK cannot decode
 
-:func:`error_from_reply` is the one factory that maps a status and an error
-code to the class: a code with a class of its own wins over the status, and a
-status without a class of its own gives a plain :class:`ApiError`.
-
-Messages never contain an API key: the server does not echo it, and the SDK
-redacts it wherever it names one (see :func:`redact`).
+:func:`error_class` picks a reply's class: its code's own, else its status's,
+else :class:`ApiError`. Messages never contain an API key (see :func:`redact`).
 """
 
 from __future__ import annotations
@@ -55,15 +49,10 @@ __all__ = [
 
 
 def redact(secret: str | None) -> str:
-    """Return a form of ``secret`` that is safe to print: its first 4 characters and ``…``.
-
-    Keys of 8 characters or fewer are hidden entirely.
-    """
+    """``secret`` safe to print: its first 4 characters and ``…`` (just ``…`` if 8 or fewer)."""
     if secret is None:
         return "None"
-    if len(secret) <= 8:
-        return "…"
-    return secret[:4] + "…"
+    return "…" if len(secret) <= 8 else secret[:4] + "…"
 
 
 class BinanceWsError(Exception):
@@ -71,17 +60,9 @@ class BinanceWsError(Exception):
 
 
 class ApiError(BinanceWsError):
-    """The server answered a request with a status other than 200.
+    """The server answered a request with ``status`` (not 200), error ``code`` and ``msg``.
 
-    Attributes:
-        status: HTTP-like status of the reply (400, 401, 429, 503, …).
-        code: Binance error code (e.g. ``-1125``).
-        msg: the server's message, verbatim.
-        request_id: id of the request the reply answers; ``None`` when the
-            server could not tie the error to a request (``"id": null``).
-        method: wire method of the request, when known.
-        rate_limits: the reply's ``rateLimits``, or ``None`` when it had none.
-        data: the error's free-form ``data`` object, or ``None``.
+    ``request_id`` is ``None`` for ``"id": null``; ``method``, ``rate_limits``, ``data`` may be too.
     """
 
     def __init__(
@@ -121,20 +102,9 @@ class ApiError(BinanceWsError):
         )
 
     def with_request(self, request_id: str | int | None, method: str | None) -> ApiError:
-        """Return a copy of this error attributed to another request.
-
-        Used when one ``"id": null`` error (e.g. an API key revoked, status 401)
-        fails every call in flight: each call gets its own exception object.
-        """
-        return type(self)(
-            status=self.status,
-            code=self.code,
-            msg=self.msg,
-            request_id=request_id,
-            method=method,
-            rate_limits=self.rate_limits,
-            data=self.data,
-        )
+        """A copy for another request: one ``"id": null`` error fails each call in flight."""
+        kept = {n: getattr(self, n) for n in ("status", "code", "msg", "rate_limits", "data")}
+        return type(self)(request_id=request_id, method=method, **kept)
 
 
 class BadRequestError(ApiError):
@@ -142,10 +112,7 @@ class BadRequestError(ApiError):
 
 
 class ListenKeyNotFoundError(BadRequestError):
-    """Code -1125: the API key has no active listenKey (never started, stopped or expired).
-
-    Recover with ``user_data_stream.start()``, which creates a new key.
-    """
+    """Code -1125: no active listenKey (never started, stopped or expired); ``start()`` anew."""
 
 
 class UnauthorizedError(ApiError):
@@ -161,47 +128,25 @@ class ForbiddenError(ApiError):
 
 
 class IpBannedError(ApiError):
-    """Status 418: the IP is banned after requests that followed 429s.
-
-    :attr:`retry_after`, when the server gives it, is when the ban ends.
-    """
+    """Status 418: the IP is banned after requests that followed 429s, until :attr:`retry_after`."""
 
 
 class RateLimitedError(ApiError):
-    """Status 429: a rate limit was exceeded; back off.
-
-    :attr:`retry_after`, when the server gives it, is when a retry is allowed.
-    """
+    """Status 429: a rate limit was exceeded; back off (until :attr:`retry_after`, if given)."""
 
 
 class ClientRateLimitedError(RateLimitedError):
-    """The client refused to send a call that would exceed the REQUEST_WEIGHT limit.
-
-    Raised by the client's own pacing (``rate_limit="raise"``, or ``"wait"``
-    when the wait would outlast the call's timeout), from the ``rateLimits``
-    the server reported. The request was not sent. ``status`` is 429 and
-    ``code`` -1003, as the server would have answered.
-    """
+    """Not sent: the client's own pacing saw it exceed REQUEST_WEIGHT (status 429, code -1003)."""
 
 
 class ServerError(ApiError):
-    """Status 5xx: a server-side failure. The execution status is UNKNOWN.
-
-    The request may or may not have taken effect: check (e.g. query the order)
-    before sending it again.
-    """
+    """Status 5xx: the execution status is UNKNOWN; check before sending the request again."""
 
 
 class ConnectionClosedError(BinanceWsError):
-    """The connection ended, or could not be opened, before a reply arrived.
+    """The connection ended (or could not open) before a reply: each pending call fails at once.
 
-    Every call pending on a connection fails with this at once when the
-    connection ends; it never waits for its timeout.
-
-    Attributes:
-        sent: False when the request certainly never left the client (so it
-            cannot have been executed); True when it may have been sent, in
-            which case whether the server executed it is unknown.
+    ``sent`` is False when the request certainly never left the client; True if it may have.
     """
 
     def __init__(self, message: str, *, sent: bool = True) -> None:
@@ -234,15 +179,8 @@ _BY_CODE: dict[int, type[ApiError]] = {
 
 def error_class(status: int, code: int) -> type[ApiError]:
     """The exception class for a reply with this status and error code."""
-    by_code = _BY_CODE.get(code)
-    if by_code is not None:
-        return by_code
-    by_status = _BY_STATUS.get(status)
-    if by_status is not None:
-        return by_status
-    if 500 <= status <= 599:
-        return ServerError
-    return ApiError
+    default = ServerError if 500 <= status <= 599 else ApiError
+    return _BY_CODE.get(code) or _BY_STATUS.get(status, default)
 
 
 def error_from_reply(
@@ -256,8 +194,7 @@ def error_from_reply(
     data: Mapping[str, Any] | None = None,
 ) -> ApiError:
     """Build the :class:`ApiError` subclass that matches ``status`` and ``code``."""
-    cls = error_class(status, code)
-    return cls(
+    return error_class(status, code)(
         status=status,
         code=code,
         msg=msg,

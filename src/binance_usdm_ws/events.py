@@ -1,13 +1,5 @@
-"""The user data stream's events: one generated model per event type, and the union.
-
-::
-
-    from binance_usdm_ws.events import OrderTradeUpdateEvent, UnknownEvent
-
-``UserDataEvent`` is every known event model or :class:`UnknownEvent` (an
-event type this SDK does not know, kept as its raw dict); :func:`decode_event`
-turns a stream frame into one.
-"""
+"""The user data stream's events: a generated model per event type, :class:`UnknownEvent` for
+others, ``UserDataEvent`` (any of them) and :func:`decode_event` (a frame in, one out)."""
 
 from __future__ import annotations
 

@@ -1,43 +1,20 @@
 """The SDK's one cattrs converter: wire JSON (already parsed) <-> generated attrs models.
 
-Policy:
+Policy (:func:`make_converter`, on cattrs' preconf JSON converter; the global one is untouched):
 
-- Built by :func:`make_converter` on cattrs' preconf JSON converter; the global
-  converter is never touched.
-- Wire names come from each attrs field's ``metadata["wire"]`` (written there
-  by codegen) and are applied with ``override(rename=...)`` by one hook
-  factory for all attrs classes; Python names are snake_case.
-- Unknown extra keys in a reply are ignored (the API adds fields over time);
-  a missing required key fails. Unstructuring leaves out optional fields
-  that hold their default (``None``), as the server does.
-- Primitives are strict: a ``str`` field takes only a JSON string, an ``int``
-  field only a JSON integer (not a bool), a ``bool`` field only a JSON
-  boolean, a ``float`` field an integer or a float. cattrs' default would
-  coerce (``bool("false")`` is ``True``), which hides server bugs.
-- Amounts are exact: a :class:`~decimal.Decimal` field takes only a JSON
-  string holding a finite decimal number (``"-12.50"``, not ``12.5``, not
-  ``"NaN"``), and is written back as a plain decimal string (never in
-  exponent form, which ``str(Decimal)`` can produce).
-- A field with ``metadata["int_from_str"]`` (codegen writes it for a schema's
-  ``"x-python-type": "int"``) takes a JSON integer or a string of ASCII
-  digits (``listenKeyExpired.E`` comes in both forms) and is written back as
-  an integer.
-- Tagged unions: a union of attrs classes that each have one field typed as a
-  one-string ``Literal`` under the same wire name (the event models' ``e``)
-  is decoded by that field's value, with one hook factory for every such
-  union. At most one member without such a field is the fallback for any
-  other value (:class:`~.events.UnknownEvent` in ``UserDataEvent``);
-  without a fallback, an unknown value fails. (cattrs'
-  ``configure_tagged_union`` is registered per union and manages a tag key
-  of its own; our models already carry theirs.) :class:`~.events.UnknownEvent`
-  decodes from and encodes to the raw event object.
-- Detailed validation is off: decoding is on the hot path, and the caller
-  (:mod:`.protocol`) turns any failure into a :class:`~.errors.ProtocolError`
-  naming the method. For the same reason enums and ``X | None`` get hooks
-  that look up once, when they are built, what cattrs' own hooks look up on
-  every value (the accepted values and errors are the same). A ``list[X]``
-  field takes only a JSON array (cattrs' own hook would take any iterable,
-  a string included).
+- Wire names from each field's ``metadata["wire"]``; unknown keys ignored (the API adds fields),
+  a missing required key fails; optional fields at their default are not written.
+- Strict (coercion such as ``bool("false")`` would hide server bugs): ``str``, ``int`` (not bool),
+  ``bool`` and ``list[X]`` take only their JSON type, ``float`` an integer too.
+- :class:`~decimal.Decimal`: only a string of a finite decimal (``"-12.50"``, not ``12.5`` nor
+  ``"NaN"``); written as a plain decimal string, never in exponent form.
+- ``metadata["int_from_str"]``: an integer or a string of ASCII digits (``listenKeyExpired.E``
+  comes in both), written as an integer.
+- A union of attrs classes each with one one-string ``Literal`` field under the same wire name
+  (events' ``e``) decodes by its value; its one other member, if any, takes other values
+  (:class:`~.events.UnknownEvent`: the raw object in and out).
+- No detailed validation (the hot path; the caller raises a ProtocolError); enums and ``X | None``
+  do their lookups once, not per value.
 """
 
 from __future__ import annotations
@@ -80,10 +57,6 @@ def _structure_decimal(value: Any, _: Any) -> Decimal:
     if isinstance(value, str) and _DECIMAL.fullmatch(value):
         return Decimal(value)
     raise TypeError(f"expected a decimal number in a string, got {type(value).__name__} {value!r}")
-
-
-def _unstructure_decimal(value: Decimal) -> str:
-    return format(value, "f")
 
 
 def _int_or_digits(value: Any, _: Any) -> int:
@@ -149,10 +122,6 @@ def _strict(kind: type[T], accepts: tuple[type, ...]) -> Callable[[Any, Any], T]
     return structure
 
 
-def _is_enum(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, enum.Enum)
-
-
 def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
     members = {member.value: member for member in cls.__members__.values()}
 
@@ -166,16 +135,13 @@ def _enum_hook(cls: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
 
 
 def _is_list(tp: Any) -> bool:
-    """``list[X]`` (not a bare ``list``)."""
-    origin: Any = get_origin(tp)
+    origin: Any = get_origin(tp)  # Any: to mypy, no list type is a get_origin() result
     return origin is list and len(get_args(tp)) == 1
 
 
 def _optional_of(tp: Any) -> Any:
     """``X`` for ``X | None`` (or ``Optional[X]``), else ``None``."""
-    if get_origin(tp) not in (Union, types.UnionType):
-        return None
-    args = get_args(tp)
+    args = get_args(tp) if get_origin(tp) in (Union, types.UnionType) else ()
     if len(args) != 2 or type(None) not in args:
         return None
     return args[0] if args[1] is type(None) else args[1]
@@ -184,31 +150,17 @@ def _optional_of(tp: Any) -> Any:
 def make_converter() -> Converter:
     """Build the converter described in this module's docstring."""
     converter = make_json_converter(detailed_validation=False, forbid_extra_keys=False)
-    converter.register_structure_hook(str, _strict(str, (str,)))
-    converter.register_structure_hook(int, _strict(int, (int,)))
-    converter.register_structure_hook(bool, _strict(bool, (bool,)))
-    converter.register_structure_hook(float, _strict(float, (int, float)))
+    for kind, accepts in ((str, (str,)), (int, (int,)), (bool, (bool,)), (float, (int, float))):
+        converter.register_structure_hook(kind, _strict(kind, accepts))
     converter.register_structure_hook(Decimal, _structure_decimal)
-    converter.register_unstructure_hook(Decimal, _unstructure_decimal)
+    converter.register_unstructure_hook(Decimal, lambda value: format(value, "f"))
     converter.register_structure_hook(UnknownEvent, _structure_unknown_event)
     converter.register_unstructure_hook(UnknownEvent, lambda event: dict(event.raw))
-
-    def structure_factory(cls: type[Any]) -> Callable[[Any, Any], Any]:
-        return make_dict_structure_fn(cls, converter, **_wire_overrides(cls))
-
-    def unstructure_factory(cls: type[Any]) -> Callable[[Any], Any]:
-        return make_dict_unstructure_fn(
-            cls, converter, _cattrs_omit_if_default=True, **_wire_overrides(cls)
-        )
 
     def optional_factory(tp: Any) -> Callable[[Any, Any], Any]:
         inner = _optional_of(tp)
         hook = converter.get_structure_hook(inner)
-
-        def structure(value: Any, _: Any) -> Any:
-            return None if value is None else hook(value, inner)
-
-        return structure
+        return lambda value, _: None if value is None else hook(value, inner)
 
     def list_factory(tp: Any) -> Callable[[Any, Any], Any]:
         (inner,) = get_args(tp)
@@ -239,15 +191,17 @@ def make_converter() -> Converter:
 
         return structure
 
-    converter.register_structure_hook_factory(attrs.has, structure_factory)
-    converter.register_structure_hook_factory(_is_enum, _enum_hook)
-    converter.register_structure_hook_factory(
-        lambda tp: _optional_of(tp) is not None, optional_factory
-    )
-    converter.register_structure_hook_factory(_is_list, list_factory)
-    converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
-    converter.register_structure_hook_factory(
-        lambda tp: _tagged_union(tp) is not None, tagged_union_factory
+    factory = converter.register_structure_hook_factory  # the last registered is tried first
+    factory(attrs.has, lambda cls: make_dict_structure_fn(cls, converter, **_wire_overrides(cls)))
+    factory(lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum), _enum_hook)
+    factory(lambda tp: _optional_of(tp) is not None, optional_factory)
+    factory(_is_list, list_factory)
+    factory(lambda tp: _tagged_union(tp) is not None, tagged_union_factory)
+    converter.register_unstructure_hook_factory(
+        attrs.has,
+        lambda cls: make_dict_unstructure_fn(
+            cls, converter, _cattrs_omit_if_default=True, **_wire_overrides(cls)
+        ),
     )
     return converter
 
