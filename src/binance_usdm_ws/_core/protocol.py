@@ -1,11 +1,8 @@
-"""Sans-I/O core of the client: request ids, the pending-request table, encoding
-requests, decoding reply frames, mapping failed replies to exceptions, and
-request deadlines.
+"""Sans-I/O request/reply matching: ids, the pending table, encoding, decoding, deadlines.
 
-Nothing here touches a socket or an event loop, so all of it is tested with
-plain strings and numbers. A *waiter* is whatever the caller wants handed back
-with the outcome of its request (the asyncio client uses a future); times are
-seconds on whatever monotonic clock the caller passes in.
+No socket and no event loop, so all of it is tested with plain strings and numbers. A
+*waiter* is whatever the caller wants back with its request's outcome (the asyncio client
+uses a future); times are seconds on whatever monotonic clock the caller passes in.
 """
 
 from __future__ import annotations
@@ -31,13 +28,11 @@ _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _make_dumps(use_internals: bool) -> Callable[[Any], str]:
-    """The compact JSON encoder of requests.
+    """The compact JSON encoder of requests; both variants give the same text.
 
-    ``json.JSONEncoder.encode`` builds a C encoder on every call; with
-    ``use_internals`` (and CPython's C accelerator there) it is built once,
-    through the private ``_json.make_encoder``: about 1.2 µs less per request
-    (``bench/RESULTS.md``). Both give the same text; a request is never
-    circular, so the shortcut passes no markers dict.
+    ``JSONEncoder.encode`` builds a C encoder per call; with ``use_internals`` (and
+    CPython's ``_json``) it is built once, about 1.2 µs less per request. A request is
+    never circular, so the shortcut passes no markers dict.
     """
     if use_internals:
         try:
@@ -68,14 +63,9 @@ def _loads(text: str) -> Any:
     return value
 
 
+# Default ids: one integer counter for the process, so an id names one request in all its
+# logs; an integer is also the cheapest id to make, send and match (a uuid costs ~2 % CPU).
 _REQUEST_IDS = itertools.count(1)
-"""Default request ids: integers from one counter for the whole process.
-
-The API takes an integer id (up to 64 bits) as well as a string. One counter
-for every connection makes an id name one request in the logs of the whole
-process; an integer is also the cheapest id to make, send and match (a 36
-character uuid costs about 2 % of a call's CPU, in frame bytes and JSON).
-"""
 
 
 # Not Generic[W]: a generic NamedTuple needs Python 3.11.
@@ -95,32 +85,25 @@ class _Pending(NamedTuple):
 
 
 class Protocol(Generic[W]):
-    """The state of one connection's request/reply matching.
+    """One connection's request/reply matching.
 
-    :meth:`encode` makes a request's id and text frame, :meth:`register` awaits its reply;
-    :meth:`receive` takes a frame from the server and returns the outcomes it
-    settles. A reply is delivered to the request whose ``id`` it carries and to
-    no other. An ``"id": null`` error reply (e.g. an API key revoked, status
-    401) cannot be tied to one request, so it fails every pending request.
-    Frames that cannot be blamed on any request are logged and dropped.
-
-    Deadlines: a request registered with a ``timeout`` fails with
-    :class:`~.errors.RequestTimeoutError` in :meth:`expire` once its time has
-    passed. :meth:`alarm` says when the caller must next call :meth:`expire`,
-    so that one timer per connection serves every call, instead of one per call.
+    A reply goes to the request whose ``id`` it carries and to no other. An ``"id": null``
+    error reply (e.g. a revoked API key) fails every pending request. Frames that cannot
+    be blamed on a request are logged and dropped. A request registered with a
+    ``timeout`` fails with :class:`~.errors.RequestTimeoutError` in :meth:`expire`;
+    :meth:`alarm` says when to call it, so one timer per connection serves every call.
     """
 
     def __init__(self, *, id_factory: Callable[[], str | int] | None = None) -> None:
         from .converter import CONVERTER  # cattrs loads with the first connection, not the package
 
         self._converter = CONVERTER
-        # Each response type's structure function, found once per connection rather
-        # than dispatched by the converter on every reply.
+        # Structure functions by response type, found once instead of dispatched per reply.
         self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}
         self._id_factory = _REQUEST_IDS.__next__ if id_factory is None else id_factory
         self._pending: dict[str | int, _Pending] = {}
-        # A heap of (deadline, sequence, request id, entry). Entries of settled
-        # requests stay until they reach the top or the heap is compacted.
+        # Heap of (deadline, sequence, request id, entry); settled requests' entries stay
+        # until they reach the top or the heap is compacted.
         self._deadlines: list[tuple[float, int, str | int, _Pending]] = []
         self._sequence = itertools.count()
         self._alarm: float | None = None  # when the caller's timer will call expire()
@@ -130,11 +113,10 @@ class Protocol(Generic[W]):
         return len(self._pending)
 
     def encode(self, method: str, params: Mapping[str, Any] | None) -> tuple[str | int, str]:
-        """A fresh request id (not pending) and the JSON text frame of the request.
+        """A fresh request id (not pending) and the request's JSON text; registers nothing.
 
-        Nothing is registered: a caller that writes the frame before calling
-        :meth:`register` does that work while the server works on the request
-        (a reply cannot be read before the caller's next ``await``).
+        Writing the frame before :meth:`register` overlaps that work with the server's
+        (no reply can be read before the caller's next ``await``).
         """
         request_id = self._id_factory()
         while request_id in self._pending:  # only a custom id_factory can repeat itself
@@ -154,33 +136,26 @@ class Protocol(Generic[W]):
         timeout: float | None = None,
         now: float = 0.0,
     ) -> None:
-        """Await a reply to ``request_id`` (from :meth:`encode`), to be handed to ``waiter``.
-
-        With a ``timeout``, the request's deadline is ``now + timeout``.
-        """
+        """Await a reply to ``request_id`` for ``waiter``; the deadline is ``now + timeout``."""
         entry = _Pending(method, response_type, waiter, timeout)
-        self._pending[request_id] = entry
+        pending = self._pending
+        pending[request_id] = entry
         if timeout is not None:
-            self._push_deadline(now + timeout, request_id, entry)
-
-    def _push_deadline(self, deadline: float, request_id: str | int, entry: _Pending) -> None:
-        deadlines, pending = self._deadlines, self._pending
-        if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them
-            deadlines[:] = [d for d in deadlines if pending.get(d[2]) is d[3]]
-            heapq.heapify(deadlines)
-        heapq.heappush(deadlines, (deadline, next(self._sequence), request_id, entry))
+            deadlines = self._deadlines
+            if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them
+                deadlines[:] = [d for d in deadlines if pending.get(d[2]) is d[3]]
+                heapq.heapify(deadlines)
+            heapq.heappush(deadlines, (now + timeout, next(self._sequence), request_id, entry))
 
     def waiters(self) -> list[W]:
         """The waiters of every pending request."""
         return [pending.waiter for pending in self._pending.values()]
 
     def alarm(self) -> float | None:
-        """When the caller must call :meth:`expire`, or ``None`` if it need not arm a timer.
+        """When the caller must call :meth:`expire`, or ``None`` if no new timer is needed.
 
-        Returns the earliest deadline of a pending request, unless an alarm
-        returned before (and not yet spent by :meth:`expire`) is due no later.
-        The caller arms a timer for the time returned; that timer calls
-        :meth:`expire` and then this method again.
+        That is the earliest pending deadline, unless an alarm returned before (and not
+        spent by :meth:`expire`) is due no later. The timer calls :meth:`expire`, then this.
         """
         deadlines, pending = self._deadlines, self._pending
         while deadlines and pending.get(deadlines[0][2]) is not deadlines[0][3]:
@@ -230,13 +205,24 @@ class Protocol(Generic[W]):
             return []
         request_id = message.get("id")
         if request_id is None:
-            return self._unattributed(message, frame)
+            error: BinanceWsError | None = None
+            if message.get("status") != 200 and "error" in message:
+                error = self._api_error(message, None, None)
+            if not isinstance(error, ApiError):
+                what = "a frame" if error is None else "an error frame"
+                logger.warning("dropped %s with no usable id: %.200r", what, frame)
+                return []
+            logger.warning(
+                "the server sent an error for no request, failing %d pending: %s",
+                len(self._pending),
+                error,
+            )
+            return self.fail_all(error.with_request)
         if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
             logger.warning("dropped a frame with an invalid id: %.200r", frame)
             return []
         pending = self._pending.pop(request_id, None)
-        if pending is None:
-            # Typically the late reply of a request that timed out.
+        if pending is None:  # typically the late reply of a request that timed out
             logger.debug("dropped a reply for an unknown id %.80r", request_id)
             return []
         status = message.get("status")
@@ -249,10 +235,7 @@ class Protocol(Generic[W]):
                     self._structure[response_type] = structure
                 result = structure(message, response_type)
             except Exception as exc:  # cattrs raises KeyError/TypeError/ValueError/...
-                error: BinanceWsError = ProtocolError(
-                    f"cannot decode the reply to {pending.method} (id {request_id!r}): "
-                    f"{type(exc).__name__}: {exc}"
-                )
+                error = _undecodable("reply", pending.method, request_id, exc)
                 return [Outcome(pending.waiter, None, error)]
             return [Outcome(pending.waiter, result, None)]
         return [Outcome(pending.waiter, None, self._api_error(message, request_id, pending.method))]
@@ -263,10 +246,7 @@ class Protocol(Generic[W]):
         try:
             reply = self._converter.structure(message, ErrorResponse)
         except Exception as exc:
-            return ProtocolError(
-                f"cannot decode the error reply to {method} (id {request_id!r}): "
-                f"{type(exc).__name__}: {exc}"
-            )
+            return _undecodable("error reply", method, request_id, exc)
         return error_from_reply(
             status=reply.status,
             code=reply.error.code,
@@ -277,17 +257,8 @@ class Protocol(Generic[W]):
             data=reply.error.data,
         )
 
-    def _unattributed(self, message: dict[str, Any], frame: str) -> list[Outcome]:
-        if message.get("status") == 200 or "error" not in message:
-            logger.warning("dropped a frame with no usable id: %.200r", frame)
-            return []
-        error = self._api_error(message, None, None)
-        if not isinstance(error, ApiError):
-            logger.warning("dropped an error frame with no usable id: %.200r", frame)
-            return []
-        logger.warning(
-            "the server sent an error for no request, failing %d pending: %s",
-            len(self._pending),
-            error,
-        )
-        return self.fail_all(error.with_request)
+
+def _undecodable(what: str, method: str | None, request_id: Any, exc: Exception) -> ProtocolError:
+    return ProtocolError(
+        f"cannot decode the {what} to {method} (id {request_id!r}): {type(exc).__name__}: {exc}"
+    )

@@ -1,16 +1,11 @@
 """One connection to the API: sends requests, reads replies, settles the calls waiting.
 
-Requests are encoded and replies decoded by the sans-I/O
-:class:`~binance_usdm_ws._core.protocol.Protocol`; this module moves their
-frames. With websockets' internals (:mod:`.socket`), each complete text frame
-goes to the protocol straight from websockets' data callback, so a reply
-settles its call's future without a hop through a reader task, and a request
-is written at once when nothing needs waiting for. The connection's reader
-task consumes what websockets queues (everything, in the public fallback;
-else binary, fragmented or invalid UTF-8 frames, all rare) and notices the
-end of the connection. Calls wait on plain futures (no per-call task, no
-``wait_for`` wrapper), timed by the protocol's deadlines and one loop timer
-per connection.
+The sans-I/O :class:`~binance_usdm_ws._core.protocol.Protocol` encodes and decodes; this
+moves frames. Through a :class:`.socket.Socket`, text frames go to the protocol straight
+from websockets' data callback and requests are written at once when nothing needs
+waiting for. The reader task consumes what websockets queues (everything, in the public
+fallback) and notices the end. Calls wait on plain futures (no per-call task or
+``wait_for``), timed by the protocol's deadlines and one loop timer per connection.
 """
 
 from __future__ import annotations
@@ -25,7 +20,7 @@ from websockets.protocol import State
 
 from .._core.log import logger
 from .._core.protocol import Outcome, Protocol
-from ..errors import BinanceWsError, ConnectionClosedError
+from ..errors import ConnectionClosedError
 from .socket import Socket, dial
 
 __all__ = ["Connection", "ConnectOptions"]
@@ -48,8 +43,7 @@ def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError
     return ConnectionClosedError(f"{what}: the connection failed: {type(exc).__name__}: {exc}")
 
 
-def _not_now(text: str) -> bool:
-    """The public fallback of :meth:`Socket.send_text_now`: always ``await send()``."""
+def _not_now(text: str) -> bool:  # the fallback's send_text_now: always await send()
     return False
 
 
@@ -99,11 +93,8 @@ class Connection:
         response_type: type[R],
         timeout: float | None,
     ) -> R:
-        """Send one request and return its decoded reply; raise on any failure.
-
-        A :class:`ConnectionClosedError` with ``sent=False`` means the request
-        never left the client.
-        """
+        """Send one request and return its decoded reply; raise on any failure
+        (:class:`ConnectionClosedError` with ``sent=False``: the request never left)."""
         if self._closed is not None:
             raise ConnectionClosedError(f"{method} was not sent: the connection ended", sent=False)
         loop, protocol = self._loop, self._protocol
@@ -187,18 +178,14 @@ class Connection:
         finally:
             if failure is None and ws.protocol.state is State.CLOSED:
                 failure = ws.protocol.close_exc  # else cancelled (a loop shutting down)
-            self._closed = _closed_error(failure, "no reply")
+            closed = self._closed = _closed_error(failure, "no reply")
             if self._on_closed is not None:
                 self._on_closed(self)  # before any caller resumes: none sees a stale "ready"
-            logger.debug("connection ended: %s", self._closed)
-            error = self._closed
-
-            def fail(request_id: str | int, method: str) -> BinanceWsError:
-                return ConnectionClosedError(f"{method} (id {request_id!r}): {error}")
-
-            for waiter, _, closed in self._protocol.fail_all(fail):
-                if not waiter.done() and closed is not None:
-                    waiter.set_exception(closed)
+            logger.debug("connection ended: %s", closed)
+            outcomes = self._protocol.fail_all(
+                lambda rid, method: ConnectionClosedError(f"{method} (id {rid!r}): {closed}")
+            )
+            _settle(outcomes)
 
 
 def _settle(outcomes: list[Outcome]) -> None:
@@ -213,9 +200,7 @@ def _settle(outcomes: list[Outcome]) -> None:
 
 def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[Waiter]) -> None:
     """The connection's timer: fail the calls past their deadline, then arm the next timer."""
-    for waiter, _, error in protocol.expire(loop.time()):
-        if not waiter.done() and error is not None:
-            waiter.set_exception(error)
+    _settle(protocol.expire(loop.time()))
     alarm = protocol.alarm()
     if alarm is not None:
         loop.call_at(alarm, _expire, loop, protocol)

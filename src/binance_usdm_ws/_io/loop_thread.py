@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -14,12 +14,8 @@ T = TypeVar("T")
 
 
 class LoopThread:
-    """Runs coroutines on a private event loop in a daemon thread.
-
-    The loop is independent of any loop the calling thread may run, so a
-    blocking facade built on it works from scripts, notebooks and threads
-    alike.
-    """
+    """Runs coroutines on a private event loop in a daemon thread, independent of any loop
+    the caller runs: a blocking facade on it works from scripts, notebooks and threads."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -29,6 +25,7 @@ class LoopThread:
 
     @property
     def running(self) -> bool:
+        """True while the thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
@@ -56,12 +53,8 @@ class LoopThread:
         except BaseException:  # KeyboardInterrupt included: do not leave the call running
             if not future.done():
                 future.cancel()
-                try:
+                with contextlib.suppress(Exception):  # cancelled, timed out or failed
                     future.result(timeout=5)
-                except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError):
-                    pass
-                except Exception:
-                    pass
             raise
 
     def stop(self) -> None:

@@ -1,23 +1,13 @@
 """Opening a WebSocket: the one dial helper, and websockets' connection as the SDK uses it.
 
-:func:`dial` opens both kinds of connection the SDK makes (the API's and the
-user data stream's) with the same options, and is where websockets'
-connection errors become :class:`~binance_usdm_ws.errors.ConnectionClosedError`.
-
-Two shortcuts use websockets internals that it does not document, because
-``make bench`` shows they pay (``bench/RESULTS.md``: 50 calls in flight went
-from 0.80 to about 0.95 of a raw websockets loop with them):
-
-- overriding ``process_event`` (:class:`Socket`), so that a reply settles
-  its call from websockets' data callback, without a hop through a receive
-  queue and a reader task, and so that a stream can see pings arrive;
-- :meth:`Socket.send_text_now`, which writes a frame without ``send()``'s
-  asynchronous context manager, reading ``paused`` and calling ``send_data``.
-
-Both have a fallback on public APIs only (a plain ``ClientConnection``:
-replies read by a reader task, requests written by ``await send()``), used
-when websockets lacks those internals or when
-``BINANCE_USDM_WS_NO_INTERNALS=1`` (:mod:`binance_usdm_ws._core.internals`).
+:func:`dial` opens the API's and the user data stream's connections alike, and turns
+websockets' connection errors into :class:`~binance_usdm_ws.errors.ConnectionClosedError`.
+:class:`Socket` uses undocumented websockets internals, because ``make bench`` shows they
+pay (50 calls in flight: from 0.80 to about 0.95 of a raw websockets loop): it overrides
+``process_event`` so that a reply settles its call from websockets' data callback (no
+receive queue, no reader task) and a stream sees pings arrive, and writes frames without
+``send()``'s context manager. The fallback is a plain ``ClientConnection`` (a reader task,
+``await send()``), used when the internals are missing or ``USE_INTERNALS`` is off.
 """
 
 from __future__ import annotations
@@ -43,27 +33,19 @@ _SIGNS_OF_LIFE = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PING
 
 
 class Socket(ClientConnection):
-    """websockets' client connection with the two shortcuts of the module docstring.
+    """websockets' client connection with the shortcuts of the module docstring.
 
-    ``on_text`` takes each complete text frame instead of websockets' receive
-    queue (a text frame with ``fin`` set is a whole message: data frames never
-    interleave); anything else (binary or fragmented messages, invalid UTF-8)
-    takes websockets' own path to ``recv()``. ``on_alive`` is called for
-    every data frame and ping.
+    ``on_text`` takes each complete text frame instead of the receive queue (with ``fin``
+    set it is a whole message: data frames never interleave); binary or fragmented
+    messages and invalid UTF-8 go to ``recv()``. ``on_alive`` sees each data frame and ping.
     """
 
     on_text: Callable[[str], None] | None = None
     on_alive: Callable[[], None] | None = None
 
     def send_text_now(self, text: str) -> bool:
-        """Write one text frame at once if nothing needs waiting for; else return False.
-
-        What ``send()`` does for a string, minus its asynchronous context
-        manager: nothing to wait for means the connection is open and its write
-        buffer is not full (``paused``, set by asyncio's flow control). The
-        caller awaits ``send()`` when this returns False, which then waits,
-        or raises ``ConnectionClosed``.
-        """
+        """Write one text frame now if the connection is open and its write buffer not
+        full (``paused``); else return False, and the caller awaits ``send()``."""
         if self.paused or self.protocol.state is not State.OPEN:
             return False  # the caller tells "closing" (not sent) from "wait for the buffer"
         self.protocol.send_text(text.encode())
@@ -122,10 +104,8 @@ async def dial(
     name: str | None = None,
 ) -> ClientConnection:
     """Open a WebSocket to ``url``: a :class:`Socket` when ``internals`` (default:
-    :func:`uses_internals`), else a plain ``ClientConnection``.
-
-    Errors name the connection ``name`` (default: the URL without its query
-    string; a stream's URL holds its listenKey, so its dialer names it).
+    :func:`uses_internals`), else a plain ``ClientConnection``. Errors call it ``name``
+    (default: :func:`safe_url`).
 
     Raises:
         HandshakeRefused: the server refused the handshake with a 4xx status.

@@ -17,10 +17,9 @@ __all__ = ["StreamSocket"]
 class StreamSocket:
     """A user data stream's WebSocket, opened with :meth:`open`.
 
-    A sign of life is a data frame or a ping from the server. Through
-    websockets' internals (:class:`.socket.Socket`) pings are seen as they
-    arrive; in the public fallback only data frames are, and :meth:`probe`
-    asks for a pong instead.
+    A sign of life is a data frame or a ping from the server. A :class:`.socket.Socket`
+    sees pings arrive; the public fallback sees data frames only, and :meth:`probe` asks
+    for a pong instead.
     """
 
     def __init__(self, ws: ClientConnection, clock: Clock) -> None:
@@ -58,15 +57,13 @@ class StreamSocket:
     async def probe(self, timeout: float = 10.0) -> bool:
         """After a silence: whether the server is still there.
 
-        With the internals a silence means no ping either (the server pings
-        every 3 minutes), so the answer is False; in the fallback a ping of
-        our own is sent, and a pong within ``timeout`` counts as a sign of life.
+        Seeing pings, a silence means no ping either (the server pings every 3 minutes):
+        False. Else a pong to our ping within ``timeout`` counts as a sign of life.
         """
         if self._sees_pings:
             return False
         try:
-            pong = await self._ws.ping()
-            await asyncio.wait_for(pong, timeout)
+            await asyncio.wait_for(await self._ws.ping(), timeout)
         except (ConnectionClosed, asyncio.TimeoutError):
             return False
         self._alive()

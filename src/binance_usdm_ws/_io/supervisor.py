@@ -1,15 +1,12 @@
 """Keeps one connection open for the client: dials, re-dials, rotates.
 
-- An unexpected close is followed by a new connection, after an exponential
-  backoff with jitter (bounded by ``max_backoff``) when dialling fails.
-- A connection is replaced before it reaches ``max_age`` (the server ends
-  connections at 24 hours): the new one is opened first, new calls go to it,
-  and the old one is closed once its calls are answered (or after
+- After an unexpected close it dials again, with exponential backoff and jitter on failure.
+- Before ``max_age`` (the server ends connections at 24 h) it opens a new connection, sends
+  new calls there, and closes the old one once its calls are answered (or after
   ``drain_timeout``).
-- Calls ask :meth:`Supervisor.connection` for the current connection and wait
-  for one while the supervisor re-dials, up to their own timeout. A call
-  before :meth:`Supervisor.start` starts it in the background (lazy
-  connect); a call after :meth:`Supervisor.close` fails at once.
+- Calls wait in :meth:`Supervisor.connection` while it re-dials, up to their own timeout.
+  A call before :meth:`Supervisor.start` starts it in the background (lazy connect); a call
+  after :meth:`Supervisor.close` fails at once.
 """
 
 from __future__ import annotations
@@ -47,8 +44,7 @@ class Supervisor:
         self._drain_timeout = drain_timeout
         self.latest: Connection | None = None
         """The newest connection, or None before the first. It may be closing: use
-        :attr:`current` to get only an open one, or let :meth:`Connection.request`
-        refuse (``sent=False``), as the client's fast path does."""
+        :attr:`current`, or let :meth:`Connection.request` refuse it (``sent=False``)."""
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_error: ConnectionClosedError | None = None
@@ -66,6 +62,7 @@ class Supervisor:
 
     @property
     def running(self) -> bool:
+        """True while the supervising task runs."""
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
@@ -74,11 +71,8 @@ class Supervisor:
         if self.running:
             await self._ready.wait()
             return
-        connection = await self._open()
-        self._install(connection)
-        self._task = asyncio.get_running_loop().create_task(
-            self._supervise(), name="binance_usdm_ws supervisor"
-        )
+        self._install(await self._open())
+        self.start_in_background()
 
     def start_in_background(self) -> None:
         """Keep a connection open without waiting for the first one (lazy connect)."""
@@ -133,8 +127,6 @@ class Supervisor:
             drain.cancel()  # closes its connection now instead of after the drain
         await asyncio.gather(*draining, return_exceptions=True)
 
-    # -- internals -------------------------------------------------------------------------
-
     def _ended(self, connection: Connection) -> None:
         """Called by a connection as it ends, before anything waiting on it resumes."""
         if connection is self.latest:
@@ -177,13 +169,10 @@ class Supervisor:
             connection = self.latest
             assert connection is not None
             opened_at = self._clock.time()
-            age_limit = (
-                asyncio.ensure_future(self._clock.sleep(self._max_age, background=True))
-                if self._max_age is not None
-                else None
-            )
-            closed = asyncio.ensure_future(connection.wait_closed())
-            waiting = {closed} if age_limit is None else {closed, age_limit}
+            waiting = {asyncio.ensure_future(connection.wait_closed())}
+            if self._max_age is not None:
+                age_limit = self._clock.sleep(self._max_age, background=True)
+                waiting.add(asyncio.ensure_future(age_limit))
             try:
                 await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -193,14 +182,12 @@ class Supervisor:
                 self._ready.clear()
                 logger.warning("connection lost (%s); reconnecting", connection.close_reason)
                 await self._redial()
-            else:
-                # Rotate: calls keep using the old connection until the new one is open.
-                age = self._clock.time() - opened_at
-                logger.info("replacing the connection after %.0f s", age)
-                await self._redial()
-                drain = asyncio.get_running_loop().create_task(
-                    connection.close_when_idle(self._drain_timeout),
-                    name="binance_usdm_ws drain",
-                )
-                self._draining.add(drain)
-                drain.add_done_callback(self._draining.discard)
+                continue
+            # Rotate: calls keep using the old connection until the new one is open.
+            logger.info("replacing the connection after %.0f s", self._clock.time() - opened_at)
+            await self._redial()
+            drain = asyncio.get_running_loop().create_task(
+                connection.close_when_idle(self._drain_timeout), name="binance_usdm_ws drain"
+            )
+            self._draining.add(drain)
+            drain.add_done_callback(self._draining.discard)
