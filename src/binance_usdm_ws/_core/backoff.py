@@ -1,7 +1,5 @@
 """Exponential backoff with jitter, for re-dials and retries."""
 
-from __future__ import annotations
-
 import random
 from collections.abc import Callable
 

@@ -1,10 +1,5 @@
-"""Time as the SDK's long-running parts see it, replaceable in tests.
-
-The reconnecting connection and the keepalive service read the time and sleep only through
-a :class:`Clock`; :class:`binance_usdm_ws.testing.FakeClock` simulates one.
-"""
-
-from __future__ import annotations
+"""Time for the SDK's long-running parts (reconnecting, keepalive), replaceable in tests by
+:class:`binance_usdm_ws.testing.FakeClock`."""
 
 import asyncio
 import time

@@ -1,11 +1,6 @@
-"""The SDK's loggers, and the filter that keeps API keys out of log lines.
-
-Everything logs under ``binance_usdm_ws``, websockets' output for the SDK's connections
-under ``binance_usdm_ws.websockets``. The SDK's own messages name keys only through
-:func:`~binance_usdm_ws.errors.redact`.
-"""
-
-from __future__ import annotations
+"""The SDK's loggers (``binance_usdm_ws``, and ``.websockets`` for websockets' output), and
+the filter that keeps API keys out of log lines (the SDK's own messages name keys only
+through :func:`~binance_usdm_ws.errors.redact`)."""
 
 import logging
 import re

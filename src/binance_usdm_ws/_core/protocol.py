@@ -1,11 +1,9 @@
-"""Sans-I/O request/reply matching: ids, the pending table, encoding, decoding, deadlines.
+"""Sans-I/O request/reply matching: ids, pending requests, encoding, decoding, deadlines.
 
-No socket and no event loop, so all of it is tested with plain strings and numbers. A
-*waiter* is whatever the caller wants back with its request's outcome (the asyncio client
-uses a future); times are seconds on whatever monotonic clock the caller passes in.
+No socket or event loop: tested with plain strings and numbers. A *waiter* is what the
+caller wants back with a request's outcome (the asyncio client: a future); times are
+seconds on the monotonic clock the caller passes in.
 """
-
-from __future__ import annotations
 
 import heapq
 import itertools
@@ -20,10 +18,7 @@ from .internals import USE_INTERNALS
 from .log import logger
 
 __all__ = ["Outcome", "Protocol", "dumps"]
-
-
 W = TypeVar("W")
-
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
@@ -34,17 +29,16 @@ def _make_dumps(use_internals: bool) -> Callable[[Any], str]:
     CPython's ``_json``) it is built once, about 1.2 µs less per request. A request is
     never circular, so the shortcut passes no markers dict.
     """
-    if use_internals:
-        try:
-            from _json import make_encoder
-        except ImportError:
-            pass
-        else:
-            chunks = make_encoder(
-                None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
-            )
-            return lambda value: "".join(chunks(value, 0))
-    return _encoder.encode
+    try:
+        from _json import make_encoder
+    except ImportError:
+        use_internals = False
+    if not use_internals:
+        return _encoder.encode
+    chunks = make_encoder(
+        None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(chunks(value, 0))
 
 
 dumps = _make_dumps(USE_INTERNALS)
@@ -56,11 +50,11 @@ def _loads(text: str) -> Any:
     """``json.loads(text)``, minus its per-call set-up when the text is one bare value."""
     try:
         value, end = _raw_decode(text)
-    except ValueError:  # invalid, or leading whitespace or a BOM: json.loads decides
-        return json.loads(text)
-    if end != len(text):  # trailing whitespace is fine, anything else is an error
-        return json.loads(text)
-    return value
+        if end == len(text):
+            return value
+    except ValueError:  # invalid, or leading whitespace or a BOM
+        pass
+    return json.loads(text)  # decides the rest: trailing whitespace is fine, anything else not
 
 
 # Default ids: one integer counter for the process, so an id names one request in all its
@@ -68,8 +62,7 @@ def _loads(text: str) -> Any:
 _REQUEST_IDS = itertools.count(1)
 
 
-# Not Generic[W]: a generic NamedTuple needs Python 3.11.
-class Outcome(NamedTuple):
+class Outcome(NamedTuple):  # not Generic[W]: a generic NamedTuple needs Python 3.11
     """What became of one pending request: exactly one of ``result`` / ``error`` is meaningful."""
 
     waiter: Any
@@ -87,11 +80,10 @@ class _Pending(NamedTuple):
 class Protocol(Generic[W]):
     """One connection's request/reply matching.
 
-    A reply goes to the request whose ``id`` it carries and to no other. An ``"id": null``
-    error reply (e.g. a revoked API key) fails every pending request. Frames that cannot
-    be blamed on a request are logged and dropped. A request registered with a
-    ``timeout`` fails with :class:`~.errors.RequestTimeoutError` in :meth:`expire`;
-    :meth:`alarm` says when to call it, so one timer per connection serves every call.
+    A reply goes to the request whose ``id`` it carries and to no other; an ``"id": null``
+    error reply (e.g. a revoked API key) fails every pending request; other frames no
+    request can be blamed for are logged and dropped. A request registered with a
+    ``timeout`` fails with :class:`~.errors.RequestTimeoutError` in :meth:`expire`.
     """
 
     def __init__(self, *, id_factory: Callable[[], str | int] | None = None) -> None:
@@ -113,11 +105,8 @@ class Protocol(Generic[W]):
         return len(self._pending)
 
     def encode(self, method: str, params: Mapping[str, Any] | None) -> tuple[str | int, str]:
-        """A fresh request id (not pending) and the request's JSON text; registers nothing.
-
-        Writing the frame before :meth:`register` overlaps that work with the server's
-        (no reply can be read before the caller's next ``await``).
-        """
+        """A fresh request id (not pending) and the request's JSON text; registers nothing,
+        so the frame can be written first (no reply is read before the caller's ``await``)."""
         request_id = self._id_factory()
         while request_id in self._pending:  # only a custom id_factory can repeat itself
             request_id = self._id_factory()
@@ -152,11 +141,8 @@ class Protocol(Generic[W]):
         return [pending.waiter for pending in self._pending.values()]
 
     def alarm(self) -> float | None:
-        """When the caller must call :meth:`expire`, or ``None`` if no new timer is needed.
-
-        That is the earliest pending deadline, unless an alarm returned before (and not
-        spent by :meth:`expire`) is due no later. The timer calls :meth:`expire`, then this.
-        """
+        """When to call :meth:`expire` (then this again): the earliest pending deadline, or
+        ``None`` if there is none or an alarm returned before, not yet spent, is no later."""
         deadlines, pending = self._deadlines, self._pending
         while deadlines and pending.get(deadlines[0][2]) is not deadlines[0][3]:
             heapq.heappop(deadlines)  # settled already
@@ -258,7 +244,9 @@ class Protocol(Generic[W]):
         )
 
 
-def _undecodable(what: str, method: str | None, request_id: Any, exc: Exception) -> ProtocolError:
+def _undecodable(
+    what: str, method: str | None, request_id: object, exc: Exception
+) -> ProtocolError:
     return ProtocolError(
         f"cannot decode the {what} to {method} (id {request_id!r}): {type(exc).__name__}: {exc}"
     )

@@ -8,8 +8,6 @@ fallback) and notices the end. Calls wait on plain futures (no per-call task or
 ``wait_for``), timed by the protocol's deadlines and one loop timer per connection.
 """
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -24,11 +22,9 @@ from ..errors import ConnectionClosedError
 from .socket import Socket, dial
 
 __all__ = ["Connection", "ConnectOptions"]
-
-
 R = TypeVar("R")
-
 Waiter = asyncio.Future[Any]
+OnClosed = Callable[["Connection"], None]
 ConnectOptions = Mapping[str, Any]
 """Keyword arguments of :func:`.socket.dial` (timeouts, pings, ``max_size``, ``ssl``)."""
 
@@ -50,9 +46,7 @@ def _not_now(text: str) -> bool:  # the fallback's send_text_now: always await s
 class Connection:
     """One open WebSocket connection to the API and its pending requests."""
 
-    def __init__(
-        self, ws: ClientConnection, on_closed: Callable[[Connection], None] | None = None
-    ) -> None:
+    def __init__(self, ws: ClientConnection, on_closed: OnClosed | None = None) -> None:
         self._ws = ws
         self._on_closed = on_closed
         self._protocol: Protocol[Waiter] = Protocol()
@@ -68,11 +62,8 @@ class Connection:
 
     @classmethod
     async def open(
-        cls,
-        url: str,
-        options: ConnectOptions,
-        on_closed: Callable[[Connection], None] | None = None,
-    ) -> Connection:
+        cls, url: str, options: ConnectOptions, on_closed: OnClosed | None = None
+    ) -> "Connection":
         """Open a connection to ``url``; raise :class:`ConnectionClosedError` when that fails."""
         return cls(await dial(url, **options), on_closed)
 
@@ -153,8 +144,7 @@ class Connection:
         await self._ws.close()
         await asyncio.shield(self._reader)
 
-    def _receive_text(self, text: str) -> None:
-        """Settle the calls a text frame answers (called from websockets' data callback)."""
+    def _receive_text(self, text: str) -> None:  # websockets' data callback calls this
         try:
             _settle(self._protocol.receive(text))
         except Exception:  # never let a bug here break websockets' callback

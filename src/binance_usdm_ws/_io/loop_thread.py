@@ -1,7 +1,5 @@
 """An asyncio event loop running in a thread of its own, for blocking callers."""
 
-from __future__ import annotations
-
 import asyncio
 import contextlib
 import threading

@@ -1,16 +1,13 @@
 """Opening a WebSocket: the one dial helper, and websockets' connection as the SDK uses it.
 
-:func:`dial` opens the API's and the user data stream's connections alike, and turns
-websockets' connection errors into :class:`~binance_usdm_ws.errors.ConnectionClosedError`.
-:class:`Socket` uses undocumented websockets internals, because ``make bench`` shows they
-pay (50 calls in flight: from 0.80 to about 0.95 of a raw websockets loop): it overrides
-``process_event`` so that a reply settles its call from websockets' data callback (no
-receive queue, no reader task) and a stream sees pings arrive, and writes frames without
-``send()``'s context manager. The fallback is a plain ``ClientConnection`` (a reader task,
-``await send()``), used when the internals are missing or ``USE_INTERNALS`` is off.
+:func:`dial` opens the API's and the user data stream's connections alike and turns
+websockets' errors into :class:`~binance_usdm_ws.errors.ConnectionClosedError`. A
+:class:`Socket` uses undocumented websockets internals, which pay in ``make bench`` (50
+calls in flight: 0.80 → 0.95 of a raw websockets loop): replies settle from websockets'
+data callback (no receive queue or reader task), streams see pings, and frames are written
+without ``send()``'s context manager. The fallback, a plain ``ClientConnection``, is used
+when the internals are missing or ``USE_INTERNALS`` is off.
 """
-
-from __future__ import annotations
 
 import ssl as _ssl
 from collections.abc import Callable

@@ -1,7 +1,5 @@
 """One connection to a user data stream: its frames, and when it last showed a sign of life."""
 
-from __future__ import annotations
-
 import asyncio
 from collections.abc import AsyncGenerator
 
@@ -32,7 +30,7 @@ class StreamSocket:
             ws.on_alive = self._alive
 
     @classmethod
-    async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> StreamSocket:
+    async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> "StreamSocket":
         """Connect to ``url`` (which holds the listenKey: errors do not show it).
 
         Raises:

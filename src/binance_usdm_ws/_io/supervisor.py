@@ -9,8 +9,6 @@
   after :meth:`Supervisor.close` fails at once.
 """
 
-from __future__ import annotations
-
 import asyncio
 
 from .._core.backoff import Backoff
@@ -71,7 +69,7 @@ class Supervisor:
         if self.running:
             await self._ready.wait()
             return
-        self._install(await self._open())
+        await self._open()
         self.start_in_background()
 
     def start_in_background(self) -> None:
@@ -101,8 +99,7 @@ class Supervisor:
             try:
                 if remaining is not None and remaining <= 0:
                     raise asyncio.TimeoutError
-                if current is not None and not current.closed:
-                    # Closing: once its reader ends, "ready" is cleared (see _ended).
+                if current is not None and not current.closed:  # closing: its end clears "ready"
                     await asyncio.wait_for(current.wait_closed(), remaining)
                 else:
                     await asyncio.wait_for(self._ready.wait(), remaining)
@@ -128,39 +125,33 @@ class Supervisor:
         await asyncio.gather(*draining, return_exceptions=True)
 
     def _ended(self, connection: Connection) -> None:
-        """Called by a connection as it ends, before anything waiting on it resumes."""
+        # Called by a connection as it ends, before anything waiting on it resumes.
         if connection is self.latest:
             self._ready.clear()
 
-    async def _open(self) -> Connection:
+    async def _open(self) -> None:
         try:
             connection = await Connection.open(self._url, self._connect_options, self._ended)
         except ConnectionClosedError as exc:
             self._last_error = exc
             raise
         self.connections_opened += 1
-        return connection
-
-    def _install(self, connection: Connection) -> None:
-        self.latest = connection
-        self._last_error = None
+        self.latest, self._last_error = connection, None
         self._ready.set()
 
     async def _redial(self) -> None:
         attempt = 0
         while True:
             try:
-                connection = await self._open()
+                await self._open()
+                break
             except ConnectionClosedError as exc:
                 delay = self._backoff.delay(attempt)
                 logger.warning("reconnecting in %.1f s: %s", delay, exc)
                 attempt += 1
                 await self._clock.sleep(delay)
-                continue
-            self._install(connection)
-            if attempt:
-                logger.info("reconnected after %d failed attempts", attempt)
-            return
+        if attempt:
+            logger.info("reconnected after %d failed attempts", attempt)
 
     async def _supervise(self) -> None:
         if self.current is None:
@@ -169,10 +160,11 @@ class Supervisor:
             connection = self.latest
             assert connection is not None
             opened_at = self._clock.time()
-            waiting = {asyncio.ensure_future(connection.wait_closed())}
+            waiting: set[asyncio.Future[None]] = set()
             if self._max_age is not None:
                 age_limit = self._clock.sleep(self._max_age, background=True)
                 waiting.add(asyncio.ensure_future(age_limit))
+            waiting.add(asyncio.ensure_future(connection.wait_closed()))
             try:
                 await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             finally:

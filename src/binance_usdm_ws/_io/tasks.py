@@ -1,7 +1,5 @@
 """Task helpers shared by the long-running parts (supervisor, keepalive, user stream)."""
 
-from __future__ import annotations
-
 import asyncio
 import contextlib
 from typing import Any
