@@ -1,8 +1,7 @@
 """Sans-I/O request/reply matching: ids, pending requests, encoding, decoding, deadlines.
 
-No socket or event loop: tested with plain strings and numbers. A *waiter* is what the
-caller wants back with a request's outcome (the asyncio client: a future); times are
-seconds on the monotonic clock the caller passes in.
+A *waiter* is what the caller wants back with a request's outcome (the asyncio client: a
+future); times are seconds on the monotonic clock the caller passes in.
 """
 
 import heapq
@@ -23,12 +22,9 @@ _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _make_dumps(use_internals: bool) -> Callable[[Any], str]:
-    """The compact JSON encoder of requests; both variants give the same text.
-
-    ``JSONEncoder.encode`` builds a C encoder per call; with ``use_internals`` (and
-    CPython's ``_json``) it is built once, about 1.2 µs less per request. A request is
-    never circular, so the shortcut passes no markers dict.
-    """
+    """The compact JSON encoder of requests. ``JSONEncoder.encode`` builds a C encoder per
+    call; with ``use_internals`` it is built once (1.2 µs less per request), same text. A
+    request is never circular, so it gets no markers dict."""
     try:
         from _json import make_encoder
     except ImportError:
@@ -78,13 +74,9 @@ class _Pending(NamedTuple):
 
 
 class Protocol(Generic[W]):
-    """One connection's request/reply matching.
-
-    A reply goes to the request whose ``id`` it carries and to no other; an ``"id": null``
-    error reply (e.g. a revoked API key) fails every pending request; other frames no
-    request can be blamed for are logged and dropped. A request registered with a
-    ``timeout`` fails with :class:`~.errors.RequestTimeoutError` in :meth:`expire`.
-    """
+    """One connection's request/reply matching. A reply settles the request with its ``id``
+    and no other; an ``"id": null`` error (e.g. a revoked key) fails all; frames no request
+    can be blamed for are logged and dropped. A ``timeout`` is enforced by :meth:`expire`."""
 
     def __init__(self, *, id_factory: Callable[[], str | int] | None = None) -> None:
         from .converter import CONVERTER  # cattrs loads with the first connection, not the package

@@ -1,11 +1,10 @@
 """One connection to the API: sends requests, reads replies, settles the calls waiting.
 
 The sans-I/O :class:`~binance_usdm_ws._core.protocol.Protocol` encodes and decodes; this
-moves frames. Through a :class:`.socket.Socket`, text frames go to the protocol straight
-from websockets' data callback and requests are written at once when nothing needs
-waiting for. The reader task consumes what websockets queues (everything, in the public
-fallback) and notices the end. Calls wait on plain futures (no per-call task or
-``wait_for``), timed by the protocol's deadlines and one loop timer per connection.
+moves frames. Through a :class:`.socket.Socket`, replies settle from websockets' data
+callback and requests are written at once; a reader task takes what websockets queues
+(everything, in the fallback) and sees the end. Calls await plain futures, timed by the
+protocol's deadlines and one loop timer per connection.
 """
 
 import asyncio
@@ -93,31 +92,24 @@ class Connection:
         sent = self._send_now(text)
         # Written (or not): what follows overlaps with the server's work on it.
         future: Waiter = loop.create_future()
-        protocol.register(
-            request_id,
-            method,
-            response_type,
-            future,
-            timeout=timeout,
-            now=0.0 if timeout is None else loop.time(),
-        )
+        now = 0.0 if timeout is None else loop.time()
+        protocol.register(request_id, method, response_type, future, timeout=timeout, now=now)
         try:
-            try:
-                if timeout is not None:
-                    alarm = protocol.alarm()
-                    if alarm is not None:
-                        loop.call_at(alarm, _expire, loop, protocol)
-                if not sent:
-                    if self._ws.state is not State.OPEN:
-                        raise ConnectionClosedError(
-                            f"{method} was not sent: the connection is closing", sent=False
-                        )
-                    # Encoded here: a lone surrogate fails this call, not the connection.
-                    await self._ws.send(text.encode(), text=True)
-            except ConnectionClosed as exc:
-                raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
-            result: R = await future
+            if timeout is not None:
+                alarm = protocol.alarm()
+                if alarm is not None:
+                    loop.call_at(alarm, _expire, loop, protocol)
+            if not sent:
+                if self._ws.state is not State.OPEN:
+                    raise ConnectionClosedError(
+                        f"{method} was not sent: the connection is closing", sent=False
+                    )
+                # Encoded here: a lone surrogate fails this call, not the connection.
+                await self._ws.send(text.encode(), text=True)
+            result: R = await future  # settled with SDK errors only, never ConnectionClosed
             return result
+        except ConnectionClosed as exc:
+            raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
         finally:
             protocol.forget(request_id)
 
@@ -133,8 +125,7 @@ class Connection:
     async def close_when_idle(self, timeout: float) -> None:
         """Close once every pending call has its reply, or after ``timeout`` seconds."""
         try:
-            waiters = self._protocol.waiters()
-            if waiters:
+            if waiters := self._protocol.waiters():
                 await asyncio.wait(waiters, timeout=timeout)
         finally:
             await self.close()

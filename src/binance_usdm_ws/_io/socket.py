@@ -1,12 +1,9 @@
-"""Opening a WebSocket: the one dial helper, and websockets' connection as the SDK uses it.
+"""Opening a WebSocket: :func:`dial`, for every connection the SDK makes, and :class:`Socket`.
 
-:func:`dial` opens the API's and the user data stream's connections alike and turns
-websockets' errors into :class:`~binance_usdm_ws.errors.ConnectionClosedError`. A
-:class:`Socket` uses undocumented websockets internals, which pay in ``make bench`` (50
-calls in flight: 0.80 → 0.95 of a raw websockets loop): replies settle from websockets'
-data callback (no receive queue or reader task), streams see pings, and frames are written
-without ``send()``'s context manager. The fallback, a plain ``ClientConnection``, is used
-when the internals are missing or ``USE_INTERNALS`` is off.
+:class:`Socket` uses undocumented websockets internals that pay in ``make bench`` (50 calls
+in flight: 0.80 → 0.95 of raw websockets): replies settle from its data callback (no queue
+or reader task), streams see pings, frames skip ``send()``'s context manager. The fallback,
+a plain ``ClientConnection``, serves when they are missing or ``USE_INTERNALS`` is off.
 """
 
 import ssl as _ssl
@@ -30,12 +27,9 @@ _SIGNS_OF_LIFE = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PING
 
 
 class Socket(ClientConnection):
-    """websockets' client connection with the shortcuts of the module docstring.
-
-    ``on_text`` takes each complete text frame instead of the receive queue (with ``fin``
-    set it is a whole message: data frames never interleave); binary or fragmented
-    messages and invalid UTF-8 go to ``recv()``. ``on_alive`` sees each data frame and ping.
-    """
+    """``on_text`` takes each complete text frame (with ``fin`` it is a whole message: data
+    frames never interleave) instead of the receive queue; anything else, invalid UTF-8
+    included, goes to ``recv()``. ``on_alive`` sees each data frame and ping."""
 
     on_text: Callable[[str], None] | None = None
     on_alive: Callable[[], None] | None = None

@@ -13,12 +13,8 @@ __all__ = ["StreamSocket"]
 
 
 class StreamSocket:
-    """A user data stream's WebSocket, opened with :meth:`open`.
-
-    A sign of life is a data frame or a ping from the server. A :class:`.socket.Socket`
-    sees pings arrive; the public fallback sees data frames only, and :meth:`probe` asks
-    for a pong instead.
-    """
+    """A user data stream's WebSocket, opened with :meth:`open`. Signs of life are data frames
+    and, through a :class:`.socket.Socket`, pings (else :meth:`probe` asks for a pong)."""
 
     def __init__(self, ws: ClientConnection, clock: Clock) -> None:
         self._ws = ws
@@ -53,11 +49,8 @@ class StreamSocket:
             pass
 
     async def probe(self, timeout: float = 10.0) -> bool:
-        """After a silence: whether the server is still there.
-
-        Seeing pings, a silence means no ping either (the server pings every 3 minutes):
-        False. Else a pong to our ping within ``timeout`` counts as a sign of life.
-        """
+        """After a silence: whether the server is still there. False when pings are seen (the
+        server pings every 3 minutes); else whether our ping has a pong within ``timeout``."""
         if self._sees_pings:
             return False
         try:

@@ -1,12 +1,10 @@
-"""Keeps one connection open for the client: dials, re-dials, rotates.
+"""Keeps one connection open for the client: dials, re-dials (with backoff), rotates.
 
-- After an unexpected close it dials again, with exponential backoff and jitter on failure.
-- Before ``max_age`` (the server ends connections at 24 h) it opens a new connection, sends
-  new calls there, and closes the old one once its calls are answered (or after
-  ``drain_timeout``).
-- Calls wait in :meth:`Supervisor.connection` while it re-dials, up to their own timeout.
-  A call before :meth:`Supervisor.start` starts it in the background (lazy connect); a call
-  after :meth:`Supervisor.close` fails at once.
+Before ``max_age`` (the server ends connections at 24 h) a new connection takes the new
+calls and the old one closes once its calls are answered (or after ``drain_timeout``).
+Calls wait in :meth:`Supervisor.connection` while it re-dials, up to their own timeout; a
+call before :meth:`Supervisor.start` starts it (lazy connect), one after
+:meth:`Supervisor.close` fails at once.
 """
 
 import asyncio
@@ -41,8 +39,7 @@ class Supervisor:
         self._max_age = max_age
         self._drain_timeout = drain_timeout
         self.latest: Connection | None = None
-        """The newest connection, or None before the first. It may be closing: use
-        :attr:`current`, or let :meth:`Connection.request` refuse it (``sent=False``)."""
+        """The newest connection (None before the first); unlike :attr:`current`, maybe closing."""
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_error: ConnectionClosedError | None = None
@@ -80,17 +77,11 @@ class Supervisor:
             )
 
     async def connection(self, timeout: float | None, method: str) -> Connection:
-        """The open connection; waits for one while re-dialling, up to ``timeout``.
-
-        Raises:
-            ConnectionClosedError: no connection within ``timeout`` (the request was not sent).
-        """
+        """The open connection, waited for while re-dialling up to ``timeout``; else raises
+        :class:`ConnectionClosedError` (``sent=False``)."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            current = self.latest
-            if current is not None and current.usable:
-                return current
+        while (current := self.latest) is None or not current.usable:
             if not self.running:
                 if self.closed:
                     raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
@@ -109,6 +100,7 @@ class Supervisor:
                     f"{method} was not sent: no connection within {timeout:.3g} s{last}",
                     sent=False,
                 ) from None
+        return current
 
     async def close(self) -> None:
         """Stop re-dialling and close the connection."""
