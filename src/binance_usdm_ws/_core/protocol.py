@@ -236,9 +236,7 @@ class Protocol(Generic[W]):
         )
 
 
-def _undecodable(
-    what: str, method: str | None, request_id: object, exc: Exception
-) -> ProtocolError:
+def _undecodable(what: str, method: object, request_id: object, exc: Exception) -> ProtocolError:
     return ProtocolError(
         f"cannot decode the {what} to {method} (id {request_id!r}): {type(exc).__name__}: {exc}"
     )

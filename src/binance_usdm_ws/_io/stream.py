@@ -1,6 +1,7 @@
 """One connection to a user data stream: its frames, and when it last showed a sign of life."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 
 from websockets.asyncio.client import ClientConnection
@@ -40,13 +41,11 @@ class StreamSocket:
 
     async def frames(self) -> AsyncGenerator[str | bytes, None]:
         """The frames received, until the connection closes."""
-        try:
+        with contextlib.suppress(ConnectionClosed):
             async for frame in self._ws:
                 if not self._sees_pings:
                     self._alive()
                 yield frame
-        except ConnectionClosed:
-            pass
 
     async def probe(self, timeout: float = 10.0) -> bool:
         """After a silence: whether the server is still there. False when pings are seen (the

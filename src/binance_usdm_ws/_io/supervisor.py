@@ -111,10 +111,9 @@ class Supervisor:
         self._ready.clear()
         if current is not None:
             await current.close()
-        draining = list(self._draining)
-        for drain in draining:
+        for drain in self._draining:  # cancel() runs no callback now: the set does not change
             drain.cancel()  # closes its connection now instead of after the drain
-        await asyncio.gather(*draining, return_exceptions=True)
+        await asyncio.gather(*self._draining, return_exceptions=True)
 
     def _ended(self, connection: Connection) -> None:
         # Called by a connection as it ends, before anything waiting on it resumes.
