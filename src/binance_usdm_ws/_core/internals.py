@@ -1,10 +1,6 @@
-"""Whether the SDK may use other libraries' undocumented internals.
-
-Two shortcuts pay in ``make bench``: the request encoder built once through CPython's
-private ``_json.make_encoder`` (:mod:`.protocol`), and websockets' connection internals
-(:mod:`binance_usdm_ws._io.socket`). Each falls back to public APIs when the internals are
-missing, or always with ``BINANCE_USDM_WS_NO_INTERNALS=1``.
-"""
+"""Whether the SDK may use other libraries' undocumented internals (CPython's JSON encoder
+in :mod:`.protocol`, websockets' in :mod:`binance_usdm_ws._io.socket`); each has a public-API
+fallback, used when they are missing or ``BINANCE_USDM_WS_NO_INTERNALS=1`` is set."""
 
 import os
 

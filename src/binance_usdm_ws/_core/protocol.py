@@ -152,10 +152,8 @@ class Protocol(Generic[W]):
             _, _, request_id, entry = heapq.heappop(deadlines)
             if pending.get(request_id) is entry:
                 del pending[request_id]
-                error = RequestTimeoutError(
-                    f"{entry.method} (id {request_id!r}): no reply within {entry.timeout:.3g} s"
-                )
-                outcomes.append(Outcome(entry.waiter, None, error))
+                text = f"{entry.method} (id {request_id!r}): no reply within {entry.timeout:.3g} s"
+                outcomes.append(Outcome(entry.waiter, None, RequestTimeoutError(text)))
         return outcomes
 
     def forget(self, request_id: str | int) -> None:

@@ -1,10 +1,9 @@
-"""One connection to the API: sends requests, reads replies, settles the calls waiting.
+"""One connection to the API: sends requests, settles the calls waiting from the replies.
 
-The sans-I/O :class:`~binance_usdm_ws._core.protocol.Protocol` encodes and decodes; this
-moves frames. Through a :class:`.socket.Socket`, replies settle from websockets' data
-callback and requests are written at once; a reader task takes what websockets queues
-(everything, in the fallback) and sees the end. Calls await plain futures, timed by the
-protocol's deadlines and one loop timer per connection.
+Through a :class:`.socket.Socket`, replies settle from websockets' data callback and
+requests are written at once; a reader task takes what websockets queues (everything, in
+the fallback) and sees the end. Calls await plain futures, timed by the protocol's
+deadlines and one loop timer per connection.
 """
 
 import asyncio
@@ -22,7 +21,6 @@ from .socket import Socket, dial
 
 __all__ = ["Connection", "ConnectOptions"]
 R = TypeVar("R")
-Waiter = asyncio.Future[Any]
 OnClosed = Callable[["Connection"], None]
 ConnectOptions = Mapping[str, Any]
 """Keyword arguments of :func:`.socket.dial` (timeouts, pings, ``max_size``, ``ssl``)."""
@@ -48,10 +46,9 @@ class Connection:
     def __init__(self, ws: ClientConnection, on_closed: OnClosed | None = None) -> None:
         self._ws = ws
         self._on_closed = on_closed
-        self._protocol: Protocol[Waiter] = Protocol()
+        self._protocol: Protocol[asyncio.Future[Any]] = Protocol()
         self._loop = asyncio.get_running_loop()
         self._closed: ConnectionClosedError | None = None
-        self._failing: asyncio.Task[None] | None = None  # closing after a bug in the reader
         self._reader = self._loop.create_task(self._read(), name="binance_usdm_ws reader")
         if isinstance(ws, Socket):
             ws.on_text = self._receive_text
@@ -91,7 +88,7 @@ class Connection:
         request_id, text = protocol.encode(method, params)
         sent = self._send_now(text)
         # Written (or not): what follows overlaps with the server's work on it.
-        future: Waiter = loop.create_future()
+        future: asyncio.Future[Any] = loop.create_future()
         now = 0.0 if timeout is None else loop.time()
         protocol.register(request_id, method, response_type, future, timeout=timeout, now=now)
         try:
@@ -101,9 +98,8 @@ class Connection:
                     loop.call_at(alarm, _expire, loop, protocol)
             if not sent:
                 if self._ws.state is not State.OPEN:
-                    raise ConnectionClosedError(
-                        f"{method} was not sent: the connection is closing", sent=False
-                    )
+                    message = f"{method} was not sent: the connection is closing"
+                    raise ConnectionClosedError(message, sent=False)
                 # Encoded here: a lone surrogate fails this call, not the connection.
                 await self._ws.send(text.encode(), text=True)
             result: R = await future  # settled with SDK errors only, never ConnectionClosed
@@ -142,6 +138,7 @@ class Connection:
             logger.exception("the connection reader failed")
             assert isinstance(self._ws, Socket)  # only a Socket calls this
             self._ws.on_text = None  # the reader task takes over until the close
+            # A reference to the closing task, which the loop holds only weakly.
             self._failing = self._loop.create_task(self._ws.close(1011, "client reader failed"))
 
     async def _read(self) -> None:
@@ -179,7 +176,7 @@ def _settle(outcomes: list[Outcome]) -> None:
             waiter.set_exception(error)
 
 
-def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[Waiter]) -> None:
+def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[asyncio.Future[Any]]) -> None:
     """The connection's timer: fail the calls past their deadline, then arm the next timer."""
     _settle(protocol.expire(loop.time()))
     alarm = protocol.alarm()

@@ -95,13 +95,9 @@ async def dial(
     name: str | None = None,
 ) -> ClientConnection:
     """Open a WebSocket to ``url``: a :class:`Socket` when ``internals`` (default:
-    :func:`uses_internals`), else a plain ``ClientConnection``. Errors call it ``name``
-    (default: :func:`safe_url`).
-
-    Raises:
-        HandshakeRefused: the server refused the handshake with a 4xx status.
-        ConnectionClosedError: the connection could not be opened (``sent=False``).
-    """
+    :func:`uses_internals`), else a plain ``ClientConnection``; errors call it ``name``
+    (default: :func:`safe_url`). Raises :class:`HandshakeRefused` on a 4xx answer, else
+    :class:`ConnectionClosedError` (``sent=False``) when the connection cannot be opened."""
     kwargs: dict[str, Any] = {} if ssl is None else {"ssl": ssl}
     fast = uses_internals() if internals is None else internals
     where = name or safe_url(url)
@@ -125,8 +121,7 @@ async def dial(
             raise HandshakeRefused(message, status) from exc
         raise ConnectionClosedError(message, sent=False) from exc
     except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-        raise ConnectionClosedError(
-            f"cannot connect to {where}: {type(exc).__name__}: {exc}", sent=False
-        ) from exc
+        message = f"cannot connect to {where}: {type(exc).__name__}: {exc}"
+        raise ConnectionClosedError(message, sent=False) from exc
     logger.debug("connected to %s", where)
     return ws

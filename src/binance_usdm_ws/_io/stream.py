@@ -28,12 +28,9 @@ class StreamSocket:
 
     @classmethod
     async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> "StreamSocket":
-        """Connect to ``url`` (which holds the listenKey: errors do not show it).
-
-        Raises:
-            HandshakeRefused: a 4xx answer to the handshake (the key may be invalid).
-            ConnectionClosedError: the connection could not be opened.
-        """
+        """Connect to ``url`` (it holds the listenKey: errors do not show it). Raises
+        :class:`.socket.HandshakeRefused` on a 4xx answer (the key may be invalid), else
+        :class:`ConnectionClosedError` when the connection cannot be opened."""
         return cls(await dial(url, open_timeout=open_timeout, name="the user data stream"), clock)
 
     def _alive(self) -> None:

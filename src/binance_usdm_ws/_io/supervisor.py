@@ -52,8 +52,7 @@ class Supervisor:
     @property
     def current(self) -> Connection | None:
         """The open connection, if there is one (a closing one is not)."""
-        current = self.latest
-        return current if current is not None and current.usable else None
+        return current if (current := self.latest) is not None and current.usable else None
 
     @property
     def running(self) -> bool:
@@ -96,10 +95,8 @@ class Supervisor:
                     await asyncio.wait_for(self._ready.wait(), remaining)
             except asyncio.TimeoutError:
                 last = f" (last attempt: {self._last_error})" if self._last_error else ""
-                raise ConnectionClosedError(
-                    f"{method} was not sent: no connection within {timeout:.3g} s{last}",
-                    sent=False,
-                ) from None
+                message = f"{method} was not sent: no connection within {timeout:.3g} s{last}"
+                raise ConnectionClosedError(message, sent=False) from None
         return current
 
     async def close(self) -> None:
