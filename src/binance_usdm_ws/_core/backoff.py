@@ -1,9 +1,7 @@
 """Exponential backoff with jitter, for re-dials and retries."""
 
-from __future__ import annotations
-
-import random
 from collections.abc import Callable
+from random import random
 
 __all__ = ["Backoff"]
 
@@ -12,11 +10,7 @@ class Backoff:
     """Exponential backoff with jitter: ``initial * 2**n``, capped at ``maximum``, times 0.5–1."""
 
     def __init__(
-        self,
-        initial: float = 0.5,
-        maximum: float = 30.0,
-        *,
-        rng: Callable[[], float] = random.random,
+        self, initial: float = 0.5, maximum: float = 30.0, *, rng: Callable[[], float] = random
     ) -> None:
         if not 0 < initial <= maximum:
             raise ValueError("backoff needs 0 < initial <= maximum")

@@ -1,12 +1,5 @@
-"""Time as the SDK's long-running parts see it, so that tests can replace it.
-
-The reconnecting connection and the keepalive service read the time and sleep
-only through a :class:`Clock`. :class:`SystemClock` is the real one;
-:class:`binance_usdm_ws.testing.FakeClock` is a simulated one that tests run
-through hours in milliseconds.
-"""
-
-from __future__ import annotations
+"""Time for the SDK's long-running parts (reconnecting, keepalive), replaceable in tests by
+:class:`binance_usdm_ws.testing.FakeClock`."""
 
 import asyncio
 import time
@@ -20,16 +13,12 @@ class Clock(Protocol):
     """Where time comes from."""
 
     def time(self) -> float:
-        """Seconds since the epoch (rate-limit windows are aligned to wall-clock minutes)."""
+        """Seconds since the epoch (rate-limit windows align to wall-clock minutes)."""
         ...
 
     async def sleep(self, seconds: float, *, background: bool = False) -> None:
-        """Wait ``seconds``.
-
-        ``background=True`` marks a watchdog's sleep (e.g. waiting to rotate
-        a connection): a simulated clock does not wait for such sleepers
-        before it moves on. A real clock ignores the flag.
-        """
+        """Wait ``seconds``; ``background`` marks a watchdog's sleep, which a simulated
+        clock does not wait for before it moves on (a real clock ignores it)."""
         ...
 
 

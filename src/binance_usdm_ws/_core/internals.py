@@ -1,16 +1,6 @@
-"""Whether the SDK may use other libraries' undocumented internals.
-
-Two shortcuts pay for themselves in ``make bench`` (``bench/RESULTS.md``): the
-request encoder built once through CPython's private ``_json.make_encoder``
-(:mod:`.protocol`), and websockets' connection internals that let replies
-settle from its data callback and requests go out without ``send()``'s
-context manager (:mod:`binance_usdm_ws._io.socket`). Each has a fallback on
-public APIs only, chosen when the internals are missing, or for every
-connection when ``BINANCE_USDM_WS_NO_INTERNALS=1`` is set in the environment
-(the tests run the transport through the fallback that way).
-"""
-
-from __future__ import annotations
+"""Whether the SDK may use other libraries' undocumented internals (CPython's JSON encoder
+in :mod:`.protocol`, websockets' in :mod:`binance_usdm_ws._io.socket`); each has a public-API
+fallback, used when they are missing or ``BINANCE_USDM_WS_NO_INTERNALS=1`` is set."""
 
 import os
 

@@ -1,15 +1,6 @@
-"""The SDK's loggers, and the filter that keeps API keys out of log lines.
-
-Everything logs under ``binance_usdm_ws``; websockets' own debug output for
-the SDK's connections goes to ``binance_usdm_ws.websockets``. On both
-loggers, any ``"apiKey": "…"`` value in a record is cut to its first 4
-characters, and websockets' frame records show the frame's type and size
-only: a truncated frame would show the end of an API key with no label to
-find it by. The SDK's own messages name keys only through
-:func:`~binance_usdm_ws.errors.redact`.
-"""
-
-from __future__ import annotations
+"""The SDK's loggers (``binance_usdm_ws``, and ``.websockets`` for websockets' output), and
+the filter that keeps API keys out of log lines (the SDK's own messages name keys only
+through :func:`~binance_usdm_ws.errors.redact`)."""
 
 import logging
 import re
@@ -23,7 +14,8 @@ _API_KEY_VALUE = re.compile(r"""(["']apiKey\\?["']\s*:\s*\\?["'])([^"'\\]{0,4})[
 
 class ApiKeyRedactor(logging.Filter):
     """Cuts every ``apiKey`` value in a record's message to 4 characters and ``…``, and a
-    websockets frame record to the frame's direction, type and size."""
+    websockets frame record to the frame's direction, type and size (a truncated frame
+    could show the end of a key with no label to find it by)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args

@@ -1,14 +1,8 @@
-"""Sans-I/O core of the client: request ids, the pending-request table, encoding
-requests, decoding reply frames, mapping failed replies to exceptions, and
-request deadlines.
+"""Sans-I/O request/reply matching: ids, pending requests, encoding, decoding, deadlines.
 
-Nothing here touches a socket or an event loop, so all of it is tested with
-plain strings and numbers. A *waiter* is whatever the caller wants handed back
-with the outcome of its request (the asyncio client uses a future); times are
-seconds on whatever monotonic clock the caller passes in.
+A *waiter* is what the caller wants back with a request's outcome (the asyncio client: a
+future); times are seconds on the monotonic clock the caller passes in.
 """
-
-from __future__ import annotations
 
 import heapq
 import itertools
@@ -23,33 +17,24 @@ from .internals import USE_INTERNALS
 from .log import logger
 
 __all__ = ["Outcome", "Protocol", "dumps"]
-
-
 W = TypeVar("W")
-
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _make_dumps(use_internals: bool) -> Callable[[Any], str]:
-    """The compact JSON encoder of requests.
-
-    ``json.JSONEncoder.encode`` builds a C encoder on every call; with
-    ``use_internals`` (and CPython's C accelerator there) it is built once,
-    through the private ``_json.make_encoder``: about 1.2 µs less per request
-    (``bench/RESULTS.md``). Both give the same text; a request is never
-    circular, so the shortcut passes no markers dict.
-    """
-    if use_internals:
-        try:
-            from _json import make_encoder
-        except ImportError:
-            pass
-        else:
-            chunks = make_encoder(
-                None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
-            )
-            return lambda value: "".join(chunks(value, 0))
-    return _encoder.encode
+    """The compact JSON encoder of requests. ``JSONEncoder.encode`` builds a C encoder per
+    call; with ``use_internals`` it is built once (1.2 µs less per request), same text. A
+    request is never circular, so it gets no markers dict."""
+    try:
+        from _json import make_encoder
+    except ImportError:
+        use_internals = False
+    if not use_internals:
+        return _encoder.encode
+    chunks = make_encoder(
+        None, _encoder.default, encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(chunks(value, 0))
 
 
 dumps = _make_dumps(USE_INTERNALS)
@@ -61,25 +46,19 @@ def _loads(text: str) -> Any:
     """``json.loads(text)``, minus its per-call set-up when the text is one bare value."""
     try:
         value, end = _raw_decode(text)
-    except ValueError:  # invalid, or leading whitespace or a BOM: json.loads decides
-        return json.loads(text)
-    if end != len(text):  # trailing whitespace is fine, anything else is an error
-        return json.loads(text)
-    return value
+        if end == len(text):
+            return value
+    except ValueError:  # invalid, or leading whitespace or a BOM
+        pass
+    return json.loads(text)  # decides the rest: trailing whitespace is fine, anything else not
 
 
+# Default ids: one integer counter for the process, so an id names one request in all its
+# logs; an integer is also the cheapest id to make, send and match (a uuid costs ~2 % CPU).
 _REQUEST_IDS = itertools.count(1)
-"""Default request ids: integers from one counter for the whole process.
-
-The API takes an integer id (up to 64 bits) as well as a string. One counter
-for every connection makes an id name one request in the logs of the whole
-process; an integer is also the cheapest id to make, send and match (a 36
-character uuid costs about 2 % of a call's CPU, in frame bytes and JSON).
-"""
 
 
-# Not Generic[W]: a generic NamedTuple needs Python 3.11.
-class Outcome(NamedTuple):
+class Outcome(NamedTuple):  # not Generic[W]: a generic NamedTuple needs Python 3.11
     """What became of one pending request: exactly one of ``result`` / ``error`` is meaningful."""
 
     waiter: Any
@@ -95,32 +74,20 @@ class _Pending(NamedTuple):
 
 
 class Protocol(Generic[W]):
-    """The state of one connection's request/reply matching.
-
-    :meth:`encode` makes a request's id and text frame, :meth:`register` awaits its reply;
-    :meth:`receive` takes a frame from the server and returns the outcomes it
-    settles. A reply is delivered to the request whose ``id`` it carries and to
-    no other. An ``"id": null`` error reply (e.g. an API key revoked, status
-    401) cannot be tied to one request, so it fails every pending request.
-    Frames that cannot be blamed on any request are logged and dropped.
-
-    Deadlines: a request registered with a ``timeout`` fails with
-    :class:`~.errors.RequestTimeoutError` in :meth:`expire` once its time has
-    passed. :meth:`alarm` says when the caller must next call :meth:`expire`,
-    so that one timer per connection serves every call, instead of one per call.
-    """
+    """One connection's request/reply matching. A reply settles the request with its ``id``
+    and no other; an ``"id": null`` error (e.g. a revoked key) fails all; frames no request
+    can be blamed for are logged and dropped. A ``timeout`` is enforced by :meth:`expire`."""
 
     def __init__(self, *, id_factory: Callable[[], str | int] | None = None) -> None:
         from .converter import CONVERTER  # cattrs loads with the first connection, not the package
 
         self._converter = CONVERTER
-        # Each response type's structure function, found once per connection rather
-        # than dispatched by the converter on every reply.
+        # Structure functions by response type, found once instead of dispatched per reply.
         self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}
         self._id_factory = _REQUEST_IDS.__next__ if id_factory is None else id_factory
         self._pending: dict[str | int, _Pending] = {}
-        # A heap of (deadline, sequence, request id, entry). Entries of settled
-        # requests stay until they reach the top or the heap is compacted.
+        # Heap of (deadline, sequence, request id, entry); settled requests' entries stay
+        # until they reach the top or the heap is compacted.
         self._deadlines: list[tuple[float, int, str | int, _Pending]] = []
         self._sequence = itertools.count()
         self._alarm: float | None = None  # when the caller's timer will call expire()
@@ -130,12 +97,8 @@ class Protocol(Generic[W]):
         return len(self._pending)
 
     def encode(self, method: str, params: Mapping[str, Any] | None) -> tuple[str | int, str]:
-        """A fresh request id (not pending) and the JSON text frame of the request.
-
-        Nothing is registered: a caller that writes the frame before calling
-        :meth:`register` does that work while the server works on the request
-        (a reply cannot be read before the caller's next ``await``).
-        """
+        """A fresh request id (not pending) and the request's JSON text; registers nothing,
+        so the frame can be written first (no reply is read before the caller's ``await``)."""
         request_id = self._id_factory()
         while request_id in self._pending:  # only a custom id_factory can repeat itself
             request_id = self._id_factory()
@@ -154,34 +117,24 @@ class Protocol(Generic[W]):
         timeout: float | None = None,
         now: float = 0.0,
     ) -> None:
-        """Await a reply to ``request_id`` (from :meth:`encode`), to be handed to ``waiter``.
-
-        With a ``timeout``, the request's deadline is ``now + timeout``.
-        """
+        """Await a reply to ``request_id`` for ``waiter``; the deadline is ``now + timeout``."""
         entry = _Pending(method, response_type, waiter, timeout)
-        self._pending[request_id] = entry
+        pending = self._pending
+        pending[request_id] = entry
         if timeout is not None:
-            self._push_deadline(now + timeout, request_id, entry)
-
-    def _push_deadline(self, deadline: float, request_id: str | int, entry: _Pending) -> None:
-        deadlines, pending = self._deadlines, self._pending
-        if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them
-            deadlines[:] = [d for d in deadlines if pending.get(d[2]) is d[3]]
-            heapq.heapify(deadlines)
-        heapq.heappush(deadlines, (deadline, next(self._sequence), request_id, entry))
+            deadlines = self._deadlines
+            if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them
+                deadlines[:] = [d for d in deadlines if pending.get(d[2]) is d[3]]
+                heapq.heapify(deadlines)
+            heapq.heappush(deadlines, (now + timeout, next(self._sequence), request_id, entry))
 
     def waiters(self) -> list[W]:
         """The waiters of every pending request."""
         return [pending.waiter for pending in self._pending.values()]
 
     def alarm(self) -> float | None:
-        """When the caller must call :meth:`expire`, or ``None`` if it need not arm a timer.
-
-        Returns the earliest deadline of a pending request, unless an alarm
-        returned before (and not yet spent by :meth:`expire`) is due no later.
-        The caller arms a timer for the time returned; that timer calls
-        :meth:`expire` and then this method again.
-        """
+        """When to call :meth:`expire` (then this again): the earliest pending deadline, or
+        ``None`` if there is none or an alarm returned before, not yet spent, is no later."""
         deadlines, pending = self._deadlines, self._pending
         while deadlines and pending.get(deadlines[0][2]) is not deadlines[0][3]:
             heapq.heappop(deadlines)  # settled already
@@ -199,10 +152,8 @@ class Protocol(Generic[W]):
             _, _, request_id, entry = heapq.heappop(deadlines)
             if pending.get(request_id) is entry:
                 del pending[request_id]
-                error = RequestTimeoutError(
-                    f"{entry.method} (id {request_id!r}): no reply within {entry.timeout:.3g} s"
-                )
-                outcomes.append(Outcome(entry.waiter, None, error))
+                text = f"{entry.method} (id {request_id!r}): no reply within {entry.timeout:.3g} s"
+                outcomes.append(Outcome(entry.waiter, None, RequestTimeoutError(text)))
         return outcomes
 
     def forget(self, request_id: str | int) -> None:
@@ -230,13 +181,24 @@ class Protocol(Generic[W]):
             return []
         request_id = message.get("id")
         if request_id is None:
-            return self._unattributed(message, frame)
+            error: BinanceWsError | None = None
+            if message.get("status") != 200 and "error" in message:
+                error = self._api_error(message, None, None)
+            if not isinstance(error, ApiError):
+                what = "a frame" if error is None else "an error frame"
+                logger.warning("dropped %s with no usable id: %.200r", what, frame)
+                return []
+            logger.warning(
+                "the server sent an error for no request, failing %d pending: %s",
+                len(self._pending),
+                error,
+            )
+            return self.fail_all(error.with_request)
         if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
             logger.warning("dropped a frame with an invalid id: %.200r", frame)
             return []
         pending = self._pending.pop(request_id, None)
-        if pending is None:
-            # Typically the late reply of a request that timed out.
+        if pending is None:  # typically the late reply of a request that timed out
             logger.debug("dropped a reply for an unknown id %.80r", request_id)
             return []
         status = message.get("status")
@@ -249,10 +211,7 @@ class Protocol(Generic[W]):
                     self._structure[response_type] = structure
                 result = structure(message, response_type)
             except Exception as exc:  # cattrs raises KeyError/TypeError/ValueError/...
-                error: BinanceWsError = ProtocolError(
-                    f"cannot decode the reply to {pending.method} (id {request_id!r}): "
-                    f"{type(exc).__name__}: {exc}"
-                )
+                error = _undecodable("reply", pending.method, request_id, exc)
                 return [Outcome(pending.waiter, None, error)]
             return [Outcome(pending.waiter, result, None)]
         return [Outcome(pending.waiter, None, self._api_error(message, request_id, pending.method))]
@@ -263,10 +222,7 @@ class Protocol(Generic[W]):
         try:
             reply = self._converter.structure(message, ErrorResponse)
         except Exception as exc:
-            return ProtocolError(
-                f"cannot decode the error reply to {method} (id {request_id!r}): "
-                f"{type(exc).__name__}: {exc}"
-            )
+            return _undecodable("error reply", method, request_id, exc)
         return error_from_reply(
             status=reply.status,
             code=reply.error.code,
@@ -277,17 +233,8 @@ class Protocol(Generic[W]):
             data=reply.error.data,
         )
 
-    def _unattributed(self, message: dict[str, Any], frame: str) -> list[Outcome]:
-        if message.get("status") == 200 or "error" not in message:
-            logger.warning("dropped a frame with no usable id: %.200r", frame)
-            return []
-        error = self._api_error(message, None, None)
-        if not isinstance(error, ApiError):
-            logger.warning("dropped an error frame with no usable id: %.200r", frame)
-            return []
-        logger.warning(
-            "the server sent an error for no request, failing %d pending: %s",
-            len(self._pending),
-            error,
-        )
-        return self.fail_all(error.with_request)
+
+def _undecodable(what: str, method: object, request_id: object, exc: Exception) -> ProtocolError:
+    return ProtocolError(
+        f"cannot decode the {what} to {method} (id {request_id!r}): {type(exc).__name__}: {exc}"
+    )

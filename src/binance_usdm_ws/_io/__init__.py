@@ -1,5 +1,4 @@
-"""The websockets I/O layer: :mod:`.socket` dials, :mod:`.connection` sends requests and
-settles replies, :mod:`.supervisor` keeps a connection open, :mod:`.stream` reads a user
-data stream. The only hand-written package that imports websockets, besides ``testing``."""
+"""The websockets I/O layer: dialling, connections, their supervisor, user data streams (the
+only hand-written package, besides ``testing``, that imports websockets)."""
 
 __all__: list[str] = []

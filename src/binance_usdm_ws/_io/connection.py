@@ -1,19 +1,10 @@
-"""One connection to the API: sends requests, reads replies, settles the calls waiting.
+"""One connection to the API: sends requests, settles the calls waiting from the replies.
 
-Requests are encoded and replies decoded by the sans-I/O
-:class:`~binance_usdm_ws._core.protocol.Protocol`; this module moves their
-frames. With websockets' internals (:mod:`.socket`), each complete text frame
-goes to the protocol straight from websockets' data callback, so a reply
-settles its call's future without a hop through a reader task, and a request
-is written at once when nothing needs waiting for. The connection's reader
-task consumes what websockets queues (everything, in the public fallback;
-else binary, fragmented or invalid UTF-8 frames, all rare) and notices the
-end of the connection. Calls wait on plain futures (no per-call task, no
-``wait_for`` wrapper), timed by the protocol's deadlines and one loop timer
-per connection.
+Through a :class:`.socket.Socket`, replies settle from websockets' data callback and
+requests are written at once; a reader task takes what websockets queues (everything, in
+the fallback) and sees the end. Calls await plain futures, timed by the protocol's
+deadlines and one loop timer per connection.
 """
-
-from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
@@ -25,15 +16,12 @@ from websockets.protocol import State
 
 from .._core.log import logger
 from .._core.protocol import Outcome, Protocol
-from ..errors import BinanceWsError, ConnectionClosedError
+from ..errors import ConnectionClosedError
 from .socket import Socket, dial
 
 __all__ = ["Connection", "ConnectOptions"]
-
-
 R = TypeVar("R")
-
-Waiter = asyncio.Future[Any]
+OnClosed = Callable[["Connection"], None]
 ConnectOptions = Mapping[str, Any]
 """Keyword arguments of :func:`.socket.dial` (timeouts, pings, ``max_size``, ``ssl``)."""
 
@@ -48,23 +36,19 @@ def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError
     return ConnectionClosedError(f"{what}: the connection failed: {type(exc).__name__}: {exc}")
 
 
-def _not_now(text: str) -> bool:
-    """The public fallback of :meth:`Socket.send_text_now`: always ``await send()``."""
+def _not_now(text: str) -> bool:  # the fallback's send_text_now: always await send()
     return False
 
 
 class Connection:
     """One open WebSocket connection to the API and its pending requests."""
 
-    def __init__(
-        self, ws: ClientConnection, on_closed: Callable[[Connection], None] | None = None
-    ) -> None:
+    def __init__(self, ws: ClientConnection, on_closed: OnClosed | None = None) -> None:
         self._ws = ws
         self._on_closed = on_closed
-        self._protocol: Protocol[Waiter] = Protocol()
+        self._protocol: Protocol[asyncio.Future[Any]] = Protocol()
         self._loop = asyncio.get_running_loop()
         self._closed: ConnectionClosedError | None = None
-        self._failing: asyncio.Task[None] | None = None  # closing after a bug in the reader
         self._reader = self._loop.create_task(self._read(), name="binance_usdm_ws reader")
         if isinstance(ws, Socket):
             ws.on_text = self._receive_text
@@ -74,11 +58,8 @@ class Connection:
 
     @classmethod
     async def open(
-        cls,
-        url: str,
-        options: ConnectOptions,
-        on_closed: Callable[[Connection], None] | None = None,
-    ) -> Connection:
+        cls, url: str, options: ConnectOptions, on_closed: OnClosed | None = None
+    ) -> "Connection":
         """Open a connection to ``url``; raise :class:`ConnectionClosedError` when that fails."""
         return cls(await dial(url, **options), on_closed)
 
@@ -99,43 +80,32 @@ class Connection:
         response_type: type[R],
         timeout: float | None,
     ) -> R:
-        """Send one request and return its decoded reply; raise on any failure.
-
-        A :class:`ConnectionClosedError` with ``sent=False`` means the request
-        never left the client.
-        """
+        """Send one request and return its decoded reply; raise on any failure
+        (:class:`ConnectionClosedError` with ``sent=False``: the request never left)."""
         if self._closed is not None:
             raise ConnectionClosedError(f"{method} was not sent: the connection ended", sent=False)
         loop, protocol = self._loop, self._protocol
         request_id, text = protocol.encode(method, params)
         sent = self._send_now(text)
         # Written (or not): what follows overlaps with the server's work on it.
-        future: Waiter = loop.create_future()
-        protocol.register(
-            request_id,
-            method,
-            response_type,
-            future,
-            timeout=timeout,
-            now=0.0 if timeout is None else loop.time(),
-        )
+        future: asyncio.Future[Any] = loop.create_future()
+        now = 0.0 if timeout is None else loop.time()
+        protocol.register(request_id, method, response_type, future, timeout=timeout, now=now)
         try:
-            try:
-                if timeout is not None:
-                    alarm = protocol.alarm()
-                    if alarm is not None:
-                        loop.call_at(alarm, _expire, loop, protocol)
-                if not sent:
-                    if self._ws.state is not State.OPEN:
-                        raise ConnectionClosedError(
-                            f"{method} was not sent: the connection is closing", sent=False
-                        )
-                    # Encoded here: a lone surrogate fails this call, not the connection.
-                    await self._ws.send(text.encode(), text=True)
-            except ConnectionClosed as exc:
-                raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
-            result: R = await future
+            if timeout is not None:
+                alarm = protocol.alarm()
+                if alarm is not None:
+                    loop.call_at(alarm, _expire, loop, protocol)
+            if not sent:
+                if self._ws.state is not State.OPEN:
+                    message = f"{method} was not sent: the connection is closing"
+                    raise ConnectionClosedError(message, sent=False)
+                # Encoded here: a lone surrogate fails this call, not the connection.
+                await self._ws.send(text.encode(), text=True)
+            result: R = await future  # settled with SDK errors only, never ConnectionClosed
             return result
+        except ConnectionClosed as exc:
+            raise _closed_error(exc, f"{method} (id {request_id!r})") from exc
         finally:
             protocol.forget(request_id)
 
@@ -151,8 +121,7 @@ class Connection:
     async def close_when_idle(self, timeout: float) -> None:
         """Close once every pending call has its reply, or after ``timeout`` seconds."""
         try:
-            waiters = self._protocol.waiters()
-            if waiters:
+            if waiters := self._protocol.waiters():
                 await asyncio.wait(waiters, timeout=timeout)
         finally:
             await self.close()
@@ -162,14 +131,14 @@ class Connection:
         await self._ws.close()
         await asyncio.shield(self._reader)
 
-    def _receive_text(self, text: str) -> None:
-        """Settle the calls a text frame answers (called from websockets' data callback)."""
+    def _receive_text(self, text: str) -> None:  # websockets' data callback calls this
         try:
             _settle(self._protocol.receive(text))
         except Exception:  # never let a bug here break websockets' callback
             logger.exception("the connection reader failed")
             assert isinstance(self._ws, Socket)  # only a Socket calls this
             self._ws.on_text = None  # the reader task takes over until the close
+            # A reference to the closing task, which the loop holds only weakly.
             self._failing = self._loop.create_task(self._ws.close(1011, "client reader failed"))
 
     async def _read(self) -> None:
@@ -187,18 +156,14 @@ class Connection:
         finally:
             if failure is None and ws.protocol.state is State.CLOSED:
                 failure = ws.protocol.close_exc  # else cancelled (a loop shutting down)
-            self._closed = _closed_error(failure, "no reply")
+            closed = self._closed = _closed_error(failure, "no reply")
             if self._on_closed is not None:
                 self._on_closed(self)  # before any caller resumes: none sees a stale "ready"
-            logger.debug("connection ended: %s", self._closed)
-            error = self._closed
-
-            def fail(request_id: str | int, method: str) -> BinanceWsError:
-                return ConnectionClosedError(f"{method} (id {request_id!r}): {error}")
-
-            for waiter, _, closed in self._protocol.fail_all(fail):
-                if not waiter.done() and closed is not None:
-                    waiter.set_exception(closed)
+            logger.debug("connection ended: %s", closed)
+            outcomes = self._protocol.fail_all(
+                lambda rid, method: ConnectionClosedError(f"{method} (id {rid!r}): {closed}")
+            )
+            _settle(outcomes)
 
 
 def _settle(outcomes: list[Outcome]) -> None:
@@ -211,11 +176,9 @@ def _settle(outcomes: list[Outcome]) -> None:
             waiter.set_exception(error)
 
 
-def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[Waiter]) -> None:
+def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[asyncio.Future[Any]]) -> None:
     """The connection's timer: fail the calls past their deadline, then arm the next timer."""
-    for waiter, _, error in protocol.expire(loop.time()):
-        if not waiter.done() and error is not None:
-            waiter.set_exception(error)
+    _settle(protocol.expire(loop.time()))
     alarm = protocol.alarm()
     if alarm is not None:
         loop.call_at(alarm, _expire, loop, protocol)

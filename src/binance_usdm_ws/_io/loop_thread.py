@@ -1,9 +1,7 @@
 """An asyncio event loop running in a thread of its own, for blocking callers."""
 
-from __future__ import annotations
-
 import asyncio
-import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -14,12 +12,8 @@ T = TypeVar("T")
 
 
 class LoopThread:
-    """Runs coroutines on a private event loop in a daemon thread.
-
-    The loop is independent of any loop the calling thread may run, so a
-    blocking facade built on it works from scripts, notebooks and threads
-    alike.
-    """
+    """Runs coroutines on a private event loop in a daemon thread, independent of any loop
+    the caller runs: a blocking facade on it works from scripts, notebooks and threads."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -29,17 +23,17 @@ class LoopThread:
 
     @property
     def running(self) -> bool:
+        """True while the thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         """Start the thread (no-op while it runs)."""
         with self._lock:
-            if self.running:
-                return
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
-            thread.start()
-            self._loop, self._thread = loop, thread
+            if not self.running:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the loop and block until it returns (or raises)."""
@@ -56,12 +50,8 @@ class LoopThread:
         except BaseException:  # KeyboardInterrupt included: do not leave the call running
             if not future.done():
                 future.cancel()
-                try:
+                with contextlib.suppress(Exception):  # cancelled, timed out or failed
                     future.result(timeout=5)
-                except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError):
-                    pass
-                except Exception:
-                    pass
             raise
 
     def stop(self) -> None:
@@ -69,8 +59,7 @@ class LoopThread:
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()

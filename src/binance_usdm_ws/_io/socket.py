@@ -1,26 +1,10 @@
-"""Opening a WebSocket: the one dial helper, and websockets' connection as the SDK uses it.
+"""Opening a WebSocket: :func:`dial`, for every connection the SDK makes, and :class:`Socket`.
 
-:func:`dial` opens both kinds of connection the SDK makes (the API's and the
-user data stream's) with the same options, and is where websockets'
-connection errors become :class:`~binance_usdm_ws.errors.ConnectionClosedError`.
-
-Two shortcuts use websockets internals that it does not document, because
-``make bench`` shows they pay (``bench/RESULTS.md``: 50 calls in flight went
-from 0.80 to about 0.95 of a raw websockets loop with them):
-
-- overriding ``process_event`` (:class:`Socket`), so that a reply settles
-  its call from websockets' data callback, without a hop through a receive
-  queue and a reader task, and so that a stream can see pings arrive;
-- :meth:`Socket.send_text_now`, which writes a frame without ``send()``'s
-  asynchronous context manager, reading ``paused`` and calling ``send_data``.
-
-Both have a fallback on public APIs only (a plain ``ClientConnection``:
-replies read by a reader task, requests written by ``await send()``), used
-when websockets lacks those internals or when
-``BINANCE_USDM_WS_NO_INTERNALS=1`` (:mod:`binance_usdm_ws._core.internals`).
+:class:`Socket` uses undocumented websockets internals that pay in ``make bench`` (50 calls
+in flight: 0.80 → 0.95 of raw websockets): replies settle from its data callback (no queue
+or reader task), streams see pings, frames skip ``send()``'s context manager. The fallback,
+a plain ``ClientConnection``, serves when they are missing or ``USE_INTERNALS`` is off.
 """
-
-from __future__ import annotations
 
 import ssl as _ssl
 from collections.abc import Callable
@@ -43,27 +27,16 @@ _SIGNS_OF_LIFE = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PING
 
 
 class Socket(ClientConnection):
-    """websockets' client connection with the two shortcuts of the module docstring.
-
-    ``on_text`` takes each complete text frame instead of websockets' receive
-    queue (a text frame with ``fin`` set is a whole message: data frames never
-    interleave); anything else (binary or fragmented messages, invalid UTF-8)
-    takes websockets' own path to ``recv()``. ``on_alive`` is called for
-    every data frame and ping.
-    """
+    """``on_text`` takes each complete text frame (with ``fin`` it is a whole message: data
+    frames never interleave) instead of the receive queue; anything else, invalid UTF-8
+    included, goes to ``recv()``. ``on_alive`` sees each data frame and ping."""
 
     on_text: Callable[[str], None] | None = None
     on_alive: Callable[[], None] | None = None
 
     def send_text_now(self, text: str) -> bool:
-        """Write one text frame at once if nothing needs waiting for; else return False.
-
-        What ``send()`` does for a string, minus its asynchronous context
-        manager: nothing to wait for means the connection is open and its write
-        buffer is not full (``paused``, set by asyncio's flow control). The
-        caller awaits ``send()`` when this returns False, which then waits,
-        or raises ``ConnectionClosed``.
-        """
+        """Write one text frame now if the connection is open and its write buffer not
+        full (``paused``); else return False, and the caller awaits ``send()``."""
         if self.paused or self.protocol.state is not State.OPEN:
             return False  # the caller tells "closing" (not sent) from "wait for the buffer"
         self.protocol.send_text(text.encode())
@@ -122,15 +95,9 @@ async def dial(
     name: str | None = None,
 ) -> ClientConnection:
     """Open a WebSocket to ``url``: a :class:`Socket` when ``internals`` (default:
-    :func:`uses_internals`), else a plain ``ClientConnection``.
-
-    Errors name the connection ``name`` (default: the URL without its query
-    string; a stream's URL holds its listenKey, so its dialer names it).
-
-    Raises:
-        HandshakeRefused: the server refused the handshake with a 4xx status.
-        ConnectionClosedError: the connection could not be opened (``sent=False``).
-    """
+    :func:`uses_internals`), else a plain ``ClientConnection``; errors call it ``name``
+    (default: :func:`safe_url`). Raises :class:`HandshakeRefused` on a 4xx answer, else
+    :class:`ConnectionClosedError` (``sent=False``) when the connection cannot be opened."""
     kwargs: dict[str, Any] = {} if ssl is None else {"ssl": ssl}
     fast = uses_internals() if internals is None else internals
     where = name or safe_url(url)
@@ -154,8 +121,7 @@ async def dial(
             raise HandshakeRefused(message, status) from exc
         raise ConnectionClosedError(message, sent=False) from exc
     except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-        raise ConnectionClosedError(
-            f"cannot connect to {where}: {type(exc).__name__}: {exc}", sent=False
-        ) from exc
+        message = f"cannot connect to {where}: {type(exc).__name__}: {exc}"
+        raise ConnectionClosedError(message, sent=False) from exc
     logger.debug("connected to %s", where)
     return ws

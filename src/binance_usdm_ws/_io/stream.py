@@ -1,8 +1,7 @@
 """One connection to a user data stream: its frames, and when it last showed a sign of life."""
 
-from __future__ import annotations
-
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 
 from websockets.asyncio.client import ClientConnection
@@ -15,13 +14,8 @@ __all__ = ["StreamSocket"]
 
 
 class StreamSocket:
-    """A user data stream's WebSocket, opened with :meth:`open`.
-
-    A sign of life is a data frame or a ping from the server. Through
-    websockets' internals (:class:`.socket.Socket`) pings are seen as they
-    arrive; in the public fallback only data frames are, and :meth:`probe`
-    asks for a pong instead.
-    """
+    """A user data stream's WebSocket, opened with :meth:`open`. Signs of life are data frames
+    and, through a :class:`.socket.Socket`, pings (else :meth:`probe` asks for a pong)."""
 
     def __init__(self, ws: ClientConnection, clock: Clock) -> None:
         self._ws = ws
@@ -33,13 +27,10 @@ class StreamSocket:
             ws.on_alive = self._alive
 
     @classmethod
-    async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> StreamSocket:
-        """Connect to ``url`` (which holds the listenKey: errors do not show it).
-
-        Raises:
-            HandshakeRefused: a 4xx answer to the handshake (the key may be invalid).
-            ConnectionClosedError: the connection could not be opened.
-        """
+    async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> "StreamSocket":
+        """Connect to ``url`` (it holds the listenKey: errors do not show it). Raises
+        :class:`.socket.HandshakeRefused` on a 4xx answer (the key may be invalid), else
+        :class:`ConnectionClosedError` when the connection cannot be opened."""
         return cls(await dial(url, open_timeout=open_timeout, name="the user data stream"), clock)
 
     def _alive(self) -> None:
@@ -47,26 +38,19 @@ class StreamSocket:
 
     async def frames(self) -> AsyncGenerator[str | bytes, None]:
         """The frames received, until the connection closes."""
-        try:
+        with contextlib.suppress(ConnectionClosed):
             async for frame in self._ws:
                 if not self._sees_pings:
                     self._alive()
                 yield frame
-        except ConnectionClosed:
-            pass
 
     async def probe(self, timeout: float = 10.0) -> bool:
-        """After a silence: whether the server is still there.
-
-        With the internals a silence means no ping either (the server pings
-        every 3 minutes), so the answer is False; in the fallback a ping of
-        our own is sent, and a pong within ``timeout`` counts as a sign of life.
-        """
+        """After a silence: whether the server is still there. False when pings are seen (the
+        server pings every 3 minutes); else whether our ping has a pong within ``timeout``."""
         if self._sees_pings:
             return False
         try:
-            pong = await self._ws.ping()
-            await asyncio.wait_for(pong, timeout)
+            await asyncio.wait_for(await self._ws.ping(), timeout)
         except (ConnectionClosed, asyncio.TimeoutError):
             return False
         self._alive()

@@ -1,18 +1,11 @@
-"""Keeps one connection open for the client: dials, re-dials, rotates.
+"""Keeps one connection open for the client: dials, re-dials (with backoff), rotates.
 
-- An unexpected close is followed by a new connection, after an exponential
-  backoff with jitter (bounded by ``max_backoff``) when dialling fails.
-- A connection is replaced before it reaches ``max_age`` (the server ends
-  connections at 24 hours): the new one is opened first, new calls go to it,
-  and the old one is closed once its calls are answered (or after
-  ``drain_timeout``).
-- Calls ask :meth:`Supervisor.connection` for the current connection and wait
-  for one while the supervisor re-dials, up to their own timeout. A call
-  before :meth:`Supervisor.start` starts it in the background (lazy
-  connect); a call after :meth:`Supervisor.close` fails at once.
+Before ``max_age`` (the server ends connections at 24 h) a new connection takes the new
+calls and the old one closes once its calls are answered (or after ``drain_timeout``).
+Calls wait in :meth:`Supervisor.connection` while it re-dials, up to their own timeout; a
+call before :meth:`Supervisor.start` starts it (lazy connect), one after
+:meth:`Supervisor.close` fails at once.
 """
-
-from __future__ import annotations
 
 import asyncio
 
@@ -46,9 +39,7 @@ class Supervisor:
         self._max_age = max_age
         self._drain_timeout = drain_timeout
         self.latest: Connection | None = None
-        """The newest connection, or None before the first. It may be closing: use
-        :attr:`current` to get only an open one, or let :meth:`Connection.request`
-        refuse (``sent=False``), as the client's fast path does."""
+        """The newest connection (None before the first); unlike :attr:`current`, maybe closing."""
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_error: ConnectionClosedError | None = None
@@ -61,11 +52,11 @@ class Supervisor:
     @property
     def current(self) -> Connection | None:
         """The open connection, if there is one (a closing one is not)."""
-        current = self.latest
-        return current if current is not None and current.usable else None
+        return current if (current := self.latest) is not None and current.usable else None
 
     @property
     def running(self) -> bool:
+        """True while the supervising task runs."""
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
@@ -74,11 +65,8 @@ class Supervisor:
         if self.running:
             await self._ready.wait()
             return
-        connection = await self._open()
-        self._install(connection)
-        self._task = asyncio.get_running_loop().create_task(
-            self._supervise(), name="binance_usdm_ws supervisor"
-        )
+        await self._open()
+        self.start_in_background()
 
     def start_in_background(self) -> None:
         """Keep a connection open without waiting for the first one (lazy connect)."""
@@ -88,17 +76,11 @@ class Supervisor:
             )
 
     async def connection(self, timeout: float | None, method: str) -> Connection:
-        """The open connection; waits for one while re-dialling, up to ``timeout``.
-
-        Raises:
-            ConnectionClosedError: no connection within ``timeout`` (the request was not sent).
-        """
+        """The open connection, waited for while re-dialling up to ``timeout``; else raises
+        :class:`ConnectionClosedError` (``sent=False``)."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            current = self.latest
-            if current is not None and current.usable:
-                return current
+        while (current := self.latest) is None or not current.usable:
             if not self.running:
                 if self.closed:
                     raise ConnectionClosedError(f"{method}: the client is closed", sent=False)
@@ -107,17 +89,15 @@ class Supervisor:
             try:
                 if remaining is not None and remaining <= 0:
                     raise asyncio.TimeoutError
-                if current is not None and not current.closed:
-                    # Closing: once its reader ends, "ready" is cleared (see _ended).
+                if current is not None and not current.closed:  # closing: its end clears "ready"
                     await asyncio.wait_for(current.wait_closed(), remaining)
                 else:
                     await asyncio.wait_for(self._ready.wait(), remaining)
             except asyncio.TimeoutError:
                 last = f" (last attempt: {self._last_error})" if self._last_error else ""
-                raise ConnectionClosedError(
-                    f"{method} was not sent: no connection within {timeout:.3g} s{last}",
-                    sent=False,
-                ) from None
+                message = f"{method} was not sent: no connection within {timeout:.3g} s{last}"
+                raise ConnectionClosedError(message, sent=False) from None
+        return current
 
     async def close(self) -> None:
         """Stop re-dialling and close the connection."""
@@ -128,47 +108,38 @@ class Supervisor:
         self._ready.clear()
         if current is not None:
             await current.close()
-        draining = list(self._draining)
-        for drain in draining:
+        for drain in self._draining:  # cancel() runs no callback now: the set does not change
             drain.cancel()  # closes its connection now instead of after the drain
-        await asyncio.gather(*draining, return_exceptions=True)
-
-    # -- internals -------------------------------------------------------------------------
+        await asyncio.gather(*self._draining, return_exceptions=True)
 
     def _ended(self, connection: Connection) -> None:
-        """Called by a connection as it ends, before anything waiting on it resumes."""
+        # Called by a connection as it ends, before anything waiting on it resumes.
         if connection is self.latest:
             self._ready.clear()
 
-    async def _open(self) -> Connection:
+    async def _open(self) -> None:
         try:
             connection = await Connection.open(self._url, self._connect_options, self._ended)
         except ConnectionClosedError as exc:
             self._last_error = exc
             raise
         self.connections_opened += 1
-        return connection
-
-    def _install(self, connection: Connection) -> None:
-        self.latest = connection
-        self._last_error = None
+        self.latest, self._last_error = connection, None
         self._ready.set()
 
     async def _redial(self) -> None:
         attempt = 0
         while True:
             try:
-                connection = await self._open()
+                await self._open()
+                break
             except ConnectionClosedError as exc:
                 delay = self._backoff.delay(attempt)
                 logger.warning("reconnecting in %.1f s: %s", delay, exc)
                 attempt += 1
                 await self._clock.sleep(delay)
-                continue
-            self._install(connection)
-            if attempt:
-                logger.info("reconnected after %d failed attempts", attempt)
-            return
+        if attempt:
+            logger.info("reconnected after %d failed attempts", attempt)
 
     async def _supervise(self) -> None:
         if self.current is None:
@@ -177,13 +148,11 @@ class Supervisor:
             connection = self.latest
             assert connection is not None
             opened_at = self._clock.time()
-            age_limit = (
-                asyncio.ensure_future(self._clock.sleep(self._max_age, background=True))
-                if self._max_age is not None
-                else None
-            )
-            closed = asyncio.ensure_future(connection.wait_closed())
-            waiting = {closed} if age_limit is None else {closed, age_limit}
+            waiting: set[asyncio.Future[None]] = set()
+            if self._max_age is not None:
+                age_limit = self._clock.sleep(self._max_age, background=True)
+                waiting.add(asyncio.ensure_future(age_limit))
+            waiting.add(asyncio.ensure_future(connection.wait_closed()))
             try:
                 await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -193,14 +162,12 @@ class Supervisor:
                 self._ready.clear()
                 logger.warning("connection lost (%s); reconnecting", connection.close_reason)
                 await self._redial()
-            else:
-                # Rotate: calls keep using the old connection until the new one is open.
-                age = self._clock.time() - opened_at
-                logger.info("replacing the connection after %.0f s", age)
-                await self._redial()
-                drain = asyncio.get_running_loop().create_task(
-                    connection.close_when_idle(self._drain_timeout),
-                    name="binance_usdm_ws drain",
-                )
-                self._draining.add(drain)
-                drain.add_done_callback(self._draining.discard)
+                continue
+            # Rotate: calls keep using the old connection until the new one is open.
+            logger.info("replacing the connection after %.0f s", self._clock.time() - opened_at)
+            await self._redial()
+            drain = asyncio.get_running_loop().create_task(
+                connection.close_when_idle(self._drain_timeout), name="binance_usdm_ws drain"
+            )
+            self._draining.add(drain)
+            drain.add_done_callback(self._draining.discard)
