@@ -16,100 +16,37 @@ offline tests is in :mod:`binance_usdm_ws.testing`.
 
 from __future__ import annotations
 
-from . import errors, events
-from ._client import PROD_URL, TESTNET_URL, AsyncClient, Client, ConnectionSettings
+from . import _client, errors, events
+from ._client import *  # noqa: F403
+from ._core import events as _events
 from ._core.backoff import Backoff
 from ._core.clock import Clock, SystemClock
-from ._core.events import UnknownEvent, UserDataEvent, decode_event, ms_to_datetime
+from ._core.events import *  # noqa: F403
 from ._core.hooks import MethodInfo
 from ._generated import models as _models
 from ._generated.methods import METHODS
-from ._generated.models import *  # noqa: F403  (every model; named in _models.__all__)
-from ._services.keepalive import (
-    LISTEN_KEY_VALIDITY,
-    Keepalive,
-    KeepaliveEvent,
-    KeepaliveFleet,
-    ListenKeyRecreated,
-    ListenKeyRenewalFailed,
-    ListenKeyRenewed,
-    ListenKeyStarted,
-    ListenKeyStopped,
-)
-from ._services.user_stream import (
-    STREAM_URL,
-    TESTNET_STREAM_URL,
-    GapReason,
-    StreamGap,
-    StreamItem,
-    UserDataEvents,
-    stream_url_for,
-)
-from .errors import (
-    ApiError,
-    BadRequestError,
-    BinanceWsError,
-    ClientRateLimitedError,
-    ConnectionClosedError,
-    ForbiddenError,
-    InvalidApiKeyError,
-    IpBannedError,
-    ListenKeyNotFoundError,
-    ProtocolError,
-    RateLimitedError,
-    RequestTimeoutError,
-    ServerError,
-    UnauthorizedError,
-)
+from ._generated.models import *  # noqa: F403
+from ._services import keepalive as _keepalive
+from ._services import user_stream as _user_stream
+from ._services.keepalive import *  # noqa: F403
+from ._services.user_stream import *  # noqa: F403
+from .errors import *  # noqa: F403
 
 __version__ = "0.1.0"
 
+# One list of public names: each module's own __all__ (as asyncio composes its package).
 __all__ = [
-    "LISTEN_KEY_VALIDITY",
+    *_client.__all__,
+    *_events.__all__,
+    *_keepalive.__all__,
+    *_user_stream.__all__,
+    *(name for name in errors.__all__ if name.endswith("Error")),  # the exception classes
+    *_models.__all__,
     "METHODS",
-    "PROD_URL",
-    "STREAM_URL",
-    "TESTNET_STREAM_URL",
-    "TESTNET_URL",
-    "ApiError",
-    "AsyncClient",
     "Backoff",
-    "BadRequestError",
-    "BinanceWsError",
-    "Client",
-    "ClientRateLimitedError",
     "Clock",
-    "ConnectionClosedError",
-    "ConnectionSettings",
-    "ForbiddenError",
-    "GapReason",
-    "InvalidApiKeyError",
-    "IpBannedError",
-    "Keepalive",
-    "KeepaliveEvent",
-    "KeepaliveFleet",
-    "ListenKeyNotFoundError",
-    "ListenKeyRecreated",
-    "ListenKeyRenewalFailed",
-    "ListenKeyRenewed",
-    "ListenKeyStarted",
-    "ListenKeyStopped",
     "MethodInfo",
-    "ProtocolError",
-    "RateLimitedError",
-    "RequestTimeoutError",
-    "ServerError",
-    "StreamGap",
-    "StreamItem",
     "SystemClock",
-    "UnauthorizedError",
-    "UnknownEvent",
-    "UserDataEvent",
-    "UserDataEvents",
-    "decode_event",
     "errors",
     "events",
-    "ms_to_datetime",
-    "stream_url_for",
 ]
-__all__ += _models.__all__  # the generated models of requests and replies

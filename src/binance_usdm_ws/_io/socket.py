@@ -1,9 +1,10 @@
 """Opening a WebSocket: :func:`dial`, for every connection the SDK makes, and :class:`Socket`.
 
-:class:`Socket` uses undocumented websockets internals that pay in ``make bench`` (50 calls
-in flight: 0.80 → 0.95 of raw websockets): replies settle from its data callback (no queue
-or reader task), streams see pings, frames skip ``send()``'s context manager. The fallback,
-a plain ``ClientConnection``, serves when they are missing or ``USE_INTERNALS`` is off.
+:class:`Socket` uses undocumented websockets internals that pay in ``make bench``: replies
+settle from its data callback (no queue or reader task), streams see pings, frames skip
+``send()``'s context manager, and the requests that the replies of one read wake up go out
+in one write (``bench/RESULTS.md``). The fallback, a plain ``ClientConnection``, serves
+when they are missing or ``USE_INTERNALS`` is off.
 """
 
 import ssl as _ssl
@@ -33,19 +34,39 @@ class Socket(ClientConnection):
 
     on_text: Callable[[str], None] | None = None
     on_alive: Callable[[], None] | None = None
+    _texts = 0  # text frames handed to on_text by the current data_received
+    _corked = False  # send_text_now holds frames until _uncork writes them at once
 
     def send_text_now(self, text: str) -> bool:
-        """Write one text frame now if the connection is open and its write buffer not
-        full (``paused``); else return False, and the caller awaits ``send()``."""
+        """Write one text frame if the connection is open and its write buffer not full
+        (``paused``); else return False, and the caller awaits ``send()``."""
         if self.paused or self.protocol.state is not State.OPEN:
             return False  # the caller tells "closing" (not sent) from "wait for the buffer"
         self.protocol.send_text(text.encode())
+        if not self._corked:
+            self._uncork()
+        return True
+
+    def _uncork(self) -> None:
+        """Write what the protocol holds, in one system call."""
+        self._corked = False
         try:
-            self.send_data()
+            chunks = self.protocol.data_to_send()
+            self.transport.write(b"".join(chunks))
+            if not all(chunks):  # an end of stream (websockets writes its own: not seen here)
+                self.transport.close()
         except Exception:  # what send() does too: the connection is lost, the frame may be out
             logger.debug("writing to the socket failed", exc_info=True)
             self.transport.abort()
-        return True
+
+    def data_received(self, data: bytes) -> None:
+        self._texts = 0
+        super().data_received(data)
+        if self._texts > 1 and not self._corked:
+            # The calls these replies settle resume in the loop's next round, in order,
+            # and may each send a request: cork, and write them all after the last one.
+            self._corked = True
+            self.loop.call_soon(self._uncork)
 
     def process_event(self, event: Event) -> None:
         if type(event) is Frame:
@@ -58,6 +79,7 @@ class Socket(ClientConnection):
                 except UnicodeDecodeError:
                     pass  # recv() raises it, as for any text frame websockets reads itself
                 else:
+                    self._texts += 1
                     on_text(text)
                     return
         super().process_event(event)
@@ -66,7 +88,8 @@ class Socket(ClientConnection):
 def uses_internals() -> bool:
     """True when :func:`dial` makes :class:`Socket` s (the shortcuts), False for the fallback."""
     return USE_INTERNALS and all(
-        callable(getattr(ClientConnection, name, None)) for name in ("process_event", "send_data")
+        callable(getattr(ClientConnection, name, None))
+        for name in ("process_event", "send_data", "data_received")
     )
 
 

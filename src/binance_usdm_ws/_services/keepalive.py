@@ -28,8 +28,6 @@ from ..errors import BinanceWsError, ListenKeyNotFoundError, RateLimitedError, r
 from . import ServiceHost
 
 __all__ = [
-    "DEFAULT_INTERVAL",
-    "DEFAULT_SAFETY_MARGIN",
     "LISTEN_KEY_VALIDITY",
     "Keepalive",
     "KeepaliveEvent",
@@ -39,7 +37,6 @@ __all__ = [
     "ListenKeyRenewed",
     "ListenKeyStarted",
     "ListenKeyStopped",
-    "is_transient",
 ]
 
 LISTEN_KEY_VALIDITY = 60 * 60.0
