@@ -171,3 +171,36 @@ async def test_a_bug_in_reading_a_reply_closes_the_connection_and_fails_the_call
             assert "the connection reader failed" in caplog.text
         finally:
             await connection.close()
+
+
+async def test_the_requests_a_burst_of_replies_wakes_go_out_in_one_write() -> None:
+    burst: list[tuple[ServerConnection, dict[str, Any]]] = []
+
+    async def in_bursts_of_50(ws: ServerConnection, request: dict[str, Any]) -> None:
+        burst.append((ws, request))
+        if len(burst) == 50:  # then all 50 replies at once: one read on the client
+            for peer, held in burst:
+                await peer.send(_reply_text(held))
+            burst.clear()
+
+    async with _server(in_bursts_of_50) as url:
+        connection = await _open(url, True)
+        try:
+            writes: list[int] = []
+            transport = connection._ws.transport
+            write = transport.write
+
+            def counted(data: Any) -> None:
+                writes.append(len(data))
+                write(data)
+
+            transport.write = counted  # type: ignore[method-assign]
+
+            async def twice() -> None:
+                await _ping(connection)
+                await _ping(connection)  # sent as the first reply is read
+
+            await asyncio.wait_for(asyncio.gather(*(twice() for _ in range(50))), 10)
+            assert len(writes) < 60  # 50 first requests, then the second 50 in a write or a few
+        finally:
+            await connection.close()
