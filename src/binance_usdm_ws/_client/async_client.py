@@ -130,7 +130,7 @@ class AsyncClient(AsyncApi):
 
     @property
     def url(self) -> str:
-        """The endpoint, including any query string the client adds."""
+        """The endpoint, with any query string the client adds."""
         return self._url
 
     @property
@@ -196,11 +196,7 @@ class AsyncClient(AsyncApi):
         backoff: Backoff | None = None,
     ) -> Keepalive:
         """A :class:`~binance_usdm_ws.Keepalive` of ``api_key``'s listenKey (default: the
-        client's key): ``async with client.keepalive() as keepalive:``.
-
-        Raises:
-            ValueError: no API key, or a bad option.
-        """
+        client's key). Raises ``ValueError`` without a key or for a bad option."""
         return Keepalive(
             self,
             self._key_for("keepalive", api_key),
@@ -226,11 +222,8 @@ class AsyncClient(AsyncApi):
         backoff: Backoff | None = None,
     ) -> KeepaliveFleet:
         """A :class:`~binance_usdm_ws.KeepaliveFleet` of many API keys' listenKeys over
-        this connection, paced through :attr:`rate_limiter`.
-
-        Raises:
-            ValueError: a bad option.
-        """
+        this connection, paced through :attr:`rate_limiter`. Raises ``ValueError`` for a
+        bad option."""
         return KeepaliveFleet(
             self,
             api_keys,
@@ -258,11 +251,8 @@ class AsyncClient(AsyncApi):
         on_event: Callable[[KeepaliveEvent], object] | None = None,
     ) -> UserDataEvents:
         """:class:`~binance_usdm_ws.UserDataEvents`: the user data stream of ``api_key``
-        (default: the client's key) as typed events and gaps.
-
-        Raises:
-            ValueError: no API key, or a bad option.
-        """
+        (default: the client's key) as typed events and gaps. Raises ``ValueError``
+        without a key or for a bad option."""
         return UserDataEvents(
             self,
             self._key_for("user_data_events", api_key),
