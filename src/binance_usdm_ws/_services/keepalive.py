@@ -1,7 +1,6 @@
 """Keep listenKeys (valid 60 minutes after their last start or ping) alive: each is started, then
-pinged every ``interval`` (first pings spread over it), paced by the client's rate limiter. -1125
-(key gone) starts a new key; a transient failure is retried before the key can expire; any other
-error drops the key. Every change is a typed event, to ``on_event`` and ``events()``."""
+pinged every ``interval`` (first pings spread over it) within the rate limit. -1125 (key gone)
+starts a new key; a transient failure is retried before the key can expire; other errors drop it."""
 
 from __future__ import annotations
 
@@ -295,22 +294,19 @@ class KeepaliveFleet:
         old, key.previous = listen_key or key.previous, None
         key.failures, key.listen_key = 0, new_key
         key.expires_at = now + LISTEN_KEY_VALIDITY
-        event: KeepaliveEvent
+        kind: type[ListenKeyStarted | ListenKeyRenewed] = ListenKeyRenewed
         if key in self._unstarted:
             self._unstarted.remove(key)
-            delay = self._interval * key.first_ping_fraction
-            event = ListenKeyStarted(
-                api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
-            )
+            kind, delay = ListenKeyStarted, self._interval * key.first_ping_fraction
         else:
             delay = self._interval * (1 + self._jitter * (2 * self._rng() - 1))
-            event = ListenKeyRenewed(
-                api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
-            )
-            if old is not None and old != new_key:
-                reason = "the key was gone" if listen_key is None else "the server returned another"
-                logger.info("listenKey of %s recreated (%s)", redact(key.api_key), reason)
-                event = ListenKeyRecreated(**attrs.asdict(event), old_listen_key=old, reason=reason)
+        event: KeepaliveEvent = kind(
+            api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
+        )
+        if old is not None and old != new_key:  # never for a key's first start
+            reason = "the key was gone" if listen_key is None else "the server returned another"
+            logger.info("listenKey of %s recreated (%s)", redact(key.api_key), reason)
+            event = ListenKeyRecreated(**attrs.asdict(event), old_listen_key=old, reason=reason)
         self._emit(event)
         self._schedule(key, now + min(delay, self._ceiling))
 
@@ -332,23 +328,20 @@ class KeepaliveFleet:
                 "renewing the listenKey of %s failed, retry in %.1f s: %s", name, retry_in, error
             )
             self._schedule(key, now + retry_in)
-        api_key, listen_key = key.api_key, key.listen_key
-        self._emit(
-            ListenKeyRenewalFailed(
-                api_key=api_key,
-                at=now,
-                listen_key=listen_key,
-                error=error,
-                fatal=fatal,
-                retry_in=retry_in,
-            )
+        failed = ListenKeyRenewalFailed(
+            api_key=key.api_key,
+            at=now,
+            listen_key=key.listen_key,
+            error=error,
+            fatal=fatal,
+            retry_in=retry_in,
         )
+        self._emit(failed)
         if fatal:
-            self._emit(
-                ListenKeyStopped(
-                    api_key=api_key, at=now, listen_key=listen_key, closed=False, error=error
-                )
+            stopped = ListenKeyStopped(
+                api_key=key.api_key, at=now, listen_key=key.listen_key, closed=False, error=error
             )
+            self._emit(stopped)
 
     async def _finish(self, key: _Key) -> None:
         closed = False
@@ -359,11 +352,10 @@ class KeepaliveFleet:
             except BinanceWsError as error:
                 logger.warning("closing the listenKey of %s failed: %s", redact(key.api_key), error)
         key.done = True
-        self._emit(
-            ListenKeyStopped(
-                api_key=key.api_key, at=self._clock.time(), listen_key=key.listen_key, closed=closed
-            )
+        stopped = ListenKeyStopped(
+            api_key=key.api_key, at=self._clock.time(), listen_key=key.listen_key, closed=closed
         )
+        self._emit(stopped)
         if closed:
             key.listen_key = None
 

@@ -1,8 +1,4 @@
-"""The user data stream as typed events that never silently stop.
-
-:class:`UserDataEvents` keeps the listenKey alive (a :class:`~.keepalive.Keepalive`), reads
-``<stream URL>/<listenKey>``, and reconnects, with backoff, whenever the stream would stall. It
-never drops an event, and reports each interruption as one :class:`StreamGap`."""
+"""The user data stream as typed events that never silently stop (:class:`UserDataEvents`)."""
 
 from __future__ import annotations
 
@@ -106,11 +102,10 @@ class UserDataEvents:
     """Typed events from an API key's user data stream, across every reconnection.
 
     Made by :meth:`AsyncClient.user_data_events <binance_usdm_ws.AsyncClient.user_data_events>`.
-    Entering starts the keepalive and the stream, and events are buffered, without limit, from
-    then on: load your state from REST after entering, and again on every :class:`StreamGap`.
-    Iteration yields :data:`UserDataEvent` s in the server's order and a gap after every
-    interruption. Iterating starts the stream too, but only ``async with`` (or :meth:`aclose`)
-    stops it. A bad option raises ``ValueError``.
+    Entering starts the keepalive and the stream; events (:data:`UserDataEvent`) are buffered,
+    without limit, from then on, in the server's order: load your state from REST after entering,
+    and again on every :class:`StreamGap`. Iterating starts the stream too, but only ``async
+    with`` (or :meth:`aclose`) stops it. A bad option raises ``ValueError``.
 
     Args:
         stream_url: the base of ``<stream_url>/<listenKey>`` (default: :func:`stream_url_for`).
