@@ -124,8 +124,7 @@ class KeepaliveFleet:
     """Keeps the listenKeys of many API keys alive over one client.
 
     Made by :meth:`AsyncClient.keepalive_fleet <binance_usdm_ws.AsyncClient.keepalive_fleet>`;
-    use it as an async context manager (or call :meth:`start` and :meth:`stop`). A bad
-    option raises ``ValueError``.
+    use ``async with`` (or :meth:`start` and :meth:`stop`). A bad option raises ``ValueError``.
 
     Args:
         interval, jitter: seconds between pings of one key, each times a random ``1 ± jitter``.

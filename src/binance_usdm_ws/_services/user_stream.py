@@ -77,7 +77,6 @@ class StreamGap:
 
     reason: GapReason
     detail: str
-    """What happened, for logs."""
     began_at: float
     """When the stream stopped being live (clock seconds; for ``IDLE``, its last frame)."""
     resumed_at: float
@@ -343,7 +342,6 @@ class UserDataEvents:
         )
 
     async def _watch(self, connection: _Connection) -> None:
-        """Close the connection when the key changes or it goes idle (recording why)."""
         clock, timeout = self._clock, self._idle_timeout
         while self._end is None:
             self._key_changed.clear()
