@@ -1,8 +1,3 @@
-"""The user data services: listenKey keepalive (one key or a fleet) and the user data stream.
-
-They use the API only through a client's generated methods (:class:`ServiceHost`).
-"""
-
 from typing import Protocol
 
 from .._core.clock import Clock
@@ -13,7 +8,7 @@ __all__ = ["ServiceHost"]
 
 
 class ServiceHost(Protocol):
-    """What a service needs of the client it runs on (an ``AsyncClient``)."""
+    """What a user data service needs of its client (an ``AsyncClient``); it uses nothing else."""
 
     user_data_stream: AsyncUserDataStream
 

@@ -1,11 +1,6 @@
-"""Keep listenKeys (valid 60 minutes after their last start or ping) alive.
-
-:class:`KeepaliveFleet` keeps those of many API keys alive with one scheduler task
-(:class:`Keepalive`: one key): each key is started, then pinged every ``interval``
-(first pings spread over it), paced by the client's rate limiter. -1125 (key gone)
-starts a new key; a transient failure is retried before the key can expire; any other
-error drops the key. Every change is a typed event, to ``on_event`` and ``events()``.
-"""
+"""Keep listenKeys (valid 60 minutes after their last start or ping) alive: each is started, then
+pinged every ``interval`` (first pings spread over it) within the rate limit. -1125 (key gone)
+starts a new key; a transient failure is retried before the key can expire; other errors drop it."""
 
 from __future__ import annotations
 
@@ -42,9 +37,7 @@ __all__ = [
 LISTEN_KEY_VALIDITY = 60 * 60.0
 """Seconds a listenKey stays valid after its last start or ping."""
 DEFAULT_INTERVAL = 30 * 60.0
-"""Seconds between pings of one key, by default."""
 DEFAULT_SAFETY_MARGIN = 5 * 60.0
-"""A key is pinged at least this long before it would expire, by default."""
 
 _COALESCE = 1.0  # seconds: renewals due this close together share one wake-up
 _Queue: TypeAlias = "asyncio.Queue[KeepaliveEvent | None]"
@@ -56,7 +49,6 @@ class KeepaliveEvent:
     """Something that happened to one API key's listenKey."""
 
     api_key: str = attrs.field(repr=redact)
-    """The API key (shown redacted)."""
     at: float
     """When, in the client clock's epoch seconds."""
 
@@ -96,7 +88,6 @@ class ListenKeyRenewalFailed(KeepaliveEvent):
     fatal: bool
     retry_in: float | None
     listen_key: str | None
-    """The key the failure concerns, if the API key had one."""
 
 
 @attrs.frozen(kw_only=True)
@@ -107,7 +98,6 @@ class ListenKeyStopped(KeepaliveEvent):
     closed: bool
     """True when the key was closed with ``userDataStream.stop``."""
     error: BinanceWsError | None = None
-    """The fatal error that stopped it, if any."""
 
 
 @attrs.define(eq=False)
@@ -134,19 +124,16 @@ class KeepaliveFleet:
     """Keeps the listenKeys of many API keys alive over one client.
 
     Made by :meth:`AsyncClient.keepalive_fleet <binance_usdm_ws.AsyncClient.keepalive_fleet>`;
-    use it as an async context manager (or call :meth:`start` and :meth:`stop`). A bad
-    option raises ``ValueError``.
+    use ``async with`` (or :meth:`start` and :meth:`stop`). A bad option raises ``ValueError``.
 
     Args:
-        interval: seconds between pings of one key.
-        jitter: each interval is multiplied by a random factor in ``1 ± jitter``.
+        interval, jitter: seconds between pings of one key, each times a random ``1 ± jitter``.
         safety_margin: a key is pinged at least this long before it would expire.
         weight_budget: the share of the REQUEST_WEIGHT limit per minute the fleet may use.
         concurrency: requests in flight at once.
         keep_keys: on exit, leave the keys open instead of closing them.
         on_event: called with every event, synchronously; its exceptions are logged.
-        backoff: retry delays after transient failures.
-        rng: the random source of the jitter (and of the default backoff).
+        backoff, rng: retry delays after transient failures; randomness for jitter and backoff.
     """
 
     def __init__(
@@ -253,11 +240,8 @@ class KeepaliveFleet:
         self._subscriptions.clear()
 
     def events(self, *, maxsize: int = 100_000) -> AsyncIterator[KeepaliveEvent]:
-        """Iterate over the events from now on; the iteration ends when the service stops.
-
-        Each call returns an independent iterator; one that falls ``maxsize``
-        events behind loses the oldest, with a warning in the log.
-        """
+        """Iterate over the events from now on, until the service stops. Each call returns an
+        independent iterator; one ``maxsize`` events behind loses the oldest (logged)."""
         queue: _Queue = asyncio.Queue(maxsize)
         self._subscriptions.append(queue)
         return self._iterate(queue)
@@ -279,13 +263,11 @@ class KeepaliveFleet:
                 await self._clock.sleep(self._due[0][0] - now)
                 continue
             room, more_at = self._limiter.available("REQUEST_WEIGHT", self._weight_budget)
-            allowance = min(room, self._concurrency)
-            if allowance < _WEIGHT:
+            limit = min(room, self._concurrency) // _WEIGHT
+            if limit < 1:
                 await self._clock.sleep(more_at - now)
                 continue
-            # Keys due within _COALESCE go in this batch: a moment early, one wake-up less.
             batch: list[_Key] = []
-            limit = allowance // _WEIGHT
             while len(batch) < limit and self._due and self._due[0][0] <= now + _COALESCE:
                 batch.append(heapq.heappop(self._due)[2])
             await asyncio.gather(*(self._service(key) for key in batch))
@@ -311,38 +293,27 @@ class KeepaliveFleet:
         old, key.previous = listen_key or key.previous, None
         key.failures, key.listen_key = 0, new_key
         key.expires_at = now + LISTEN_KEY_VALIDITY
-        api_key, expires_at = key.api_key, key.expires_at
-        event: KeepaliveEvent
+        kind: type[ListenKeyStarted | ListenKeyRenewed] = ListenKeyRenewed
         if key in self._unstarted:
             self._unstarted.remove(key)
-            delay = self._interval * key.first_ping_fraction
-            event = ListenKeyStarted(
-                api_key=api_key, at=now, listen_key=new_key, expires_at=expires_at
-            )
+            kind, delay = ListenKeyStarted, self._interval * key.first_ping_fraction
         else:
             delay = self._interval * (1 + self._jitter * (2 * self._rng() - 1))
-            event = ListenKeyRenewed(
-                api_key=api_key, at=now, listen_key=new_key, expires_at=expires_at
-            )
-            if old is not None and old != new_key:
-                reason = "the key was gone" if listen_key is None else "the server returned another"
-                logger.info("listenKey of %s recreated (%s)", redact(api_key), reason)
-                event = ListenKeyRecreated(
-                    api_key=api_key,
-                    at=now,
-                    listen_key=new_key,
-                    expires_at=expires_at,
-                    old_listen_key=old,
-                    reason=reason,
-                )
+        event: KeepaliveEvent = kind(
+            api_key=key.api_key, at=now, listen_key=new_key, expires_at=key.expires_at
+        )
+        if old is not None and old != new_key:  # never for a key's first start
+            reason = "the key was gone" if listen_key is None else "the server returned another"
+            logger.info("listenKey of %s recreated (%s)", redact(key.api_key), reason)
+            event = ListenKeyRecreated(**attrs.asdict(event), old_listen_key=old, reason=reason)
         self._emit(event)
         self._schedule(key, now + min(delay, self._ceiling))
 
     def _failed(self, key: _Key, error: BinanceWsError) -> None:
-        now, fatal = self._clock.time(), not is_transient(error)
+        now, fatal, name = self._clock.time(), not is_transient(error), redact(key.api_key)
         retry_in: float | None = None
         if fatal:
-            logger.error("keepalive of %s stopped: %s", redact(key.api_key), error)
+            logger.error("keepalive of %s stopped: %s", name, error)
             key.done, key.error = True, error
             self._unstarted.discard(key)
         else:
@@ -353,29 +324,23 @@ class KeepaliveFleet:
             if isinstance(error, RateLimitedError):  # not before the limiter's pause ends
                 retry_in = max(retry_in, self._limiter.resume_at() - now)
             logger.warning(
-                "renewing the listenKey of %s failed, retry in %.1f s: %s",
-                redact(key.api_key),
-                retry_in,
-                error,
+                "renewing the listenKey of %s failed, retry in %.1f s: %s", name, retry_in, error
             )
             self._schedule(key, now + retry_in)
-        api_key, listen_key = key.api_key, key.listen_key
-        self._emit(
-            ListenKeyRenewalFailed(
-                api_key=api_key,
-                at=now,
-                listen_key=listen_key,
-                error=error,
-                fatal=fatal,
-                retry_in=retry_in,
-            )
+        failed = ListenKeyRenewalFailed(
+            api_key=key.api_key,
+            at=now,
+            listen_key=key.listen_key,
+            error=error,
+            fatal=fatal,
+            retry_in=retry_in,
         )
+        self._emit(failed)
         if fatal:
-            self._emit(
-                ListenKeyStopped(
-                    api_key=api_key, at=now, listen_key=listen_key, closed=False, error=error
-                )
+            stopped = ListenKeyStopped(
+                api_key=key.api_key, at=now, listen_key=key.listen_key, closed=False, error=error
             )
+            self._emit(stopped)
 
     async def _finish(self, key: _Key) -> None:
         closed = False
@@ -386,16 +351,14 @@ class KeepaliveFleet:
             except BinanceWsError as error:
                 logger.warning("closing the listenKey of %s failed: %s", redact(key.api_key), error)
         key.done = True
-        self._emit(
-            ListenKeyStopped(
-                api_key=key.api_key, at=self._clock.time(), listen_key=key.listen_key, closed=closed
-            )
+        stopped = ListenKeyStopped(
+            api_key=key.api_key, at=self._clock.time(), listen_key=key.listen_key, closed=closed
         )
+        self._emit(stopped)
         if closed:
             key.listen_key = None
 
     def _emit(self, event: KeepaliveEvent | None) -> None:
-        """Report ``event`` to ``on_event`` and to every iterator (``None`` ends them)."""
         if event is not None and self._on_event is not None:
             try:
                 self._on_event(event)
@@ -420,11 +383,9 @@ class KeepaliveFleet:
 
 
 class Keepalive(KeepaliveFleet):
-    """Keeps one API key's listenKey alive, as :class:`KeepaliveFleet` does.
-
-    ``async with`` returns once the key is started (:attr:`listen_key` is set), or raises
-    the error if the first start fails fatally (e.g. an invalid API key).
-    """
+    """Keeps one API key's listenKey alive, as :class:`KeepaliveFleet` does. ``async with``
+    returns once the key is started (:attr:`listen_key` is set), or raises the error if the first
+    start fails fatally (e.g. an invalid API key)."""
 
     def __init__(
         self,

@@ -1,11 +1,4 @@
-"""The user data stream as typed events that never silently stop.
-
-:class:`UserDataEvents` keeps the listenKey alive (a :class:`~.keepalive.Keepalive`),
-reads ``<stream URL>/<listenKey>``, and reconnects, with backoff, whenever the stream
-would stall: the key was recreated or expired, the socket closed, the handshake was
-refused, or nothing arrived for ``idle_timeout`` seconds. It never drops an event, and
-reports each interruption as one :class:`StreamGap`, so the consumer knows to resync.
-"""
+"""The user data stream as typed events that never silently stop (:class:`UserDataEvents`)."""
 
 from __future__ import annotations
 
@@ -67,7 +60,7 @@ class GapReason(enum.Enum):
     """Why the stream was interrupted."""
 
     KEY_RECREATED = "key_recreated"
-    """The keepalive service had to start a new listenKey (the old one was gone)."""
+    """The keepalive service started a new listenKey (the old one was gone)."""
     KEY_EXPIRED = "key_expired"
     """The stream sent ``listenKeyExpired``; a new key was started."""
     DISCONNECTED = "disconnected"
@@ -78,15 +71,12 @@ class GapReason(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class StreamGap:
-    """The stream was interrupted and is live again: events in between may be missing.
-
-    Delivered once per interruption (with its first cause as ``reason``), before any
-    event of the new connection: reload the state you keep from REST.
-    """
+    """The stream was interrupted and is live again: events in between may be missing. Delivered
+    once per interruption (``reason``: its first cause), before any event of the new connection:
+    reload the state you keep from REST."""
 
     reason: GapReason
     detail: str
-    """What happened, for logs."""
     began_at: float
     """When the stream stopped being live (clock seconds; for ``IDLE``, its last frame)."""
     resumed_at: float
@@ -110,28 +100,17 @@ class _Connection:
 class UserDataEvents:
     """Typed events from an API key's user data stream, across every reconnection.
 
-    Made by :meth:`AsyncClient.user_data_events <binance_usdm_ws.AsyncClient.user_data_events>`::
-
-        async with client.user_data_events() as stream:
-            snapshot = load_state_from_rest()  # after entering: events are buffered
-            async for item in stream:
-                if isinstance(item, StreamGap):
-                    snapshot = load_state_from_rest()  # events may be missing
-                else:
-                    apply(snapshot, item)  # a typed event
-
-    Entering starts the keepalive and the stream; events are buffered, without limit,
-    from then on. Iteration yields :data:`UserDataEvent` s in the server's order and a
-    :class:`StreamGap` after every interruption. Iterating starts the stream too, but
-    only ``async with`` (or :meth:`aclose`) stops it. A bad option raises ``ValueError``.
+    Made by :meth:`AsyncClient.user_data_events <binance_usdm_ws.AsyncClient.user_data_events>`.
+    Entering starts the keepalive and the stream; events (:data:`UserDataEvent`) are buffered,
+    without limit, from then on, in the server's order: load your state from REST after entering,
+    and again on every :class:`StreamGap`. Iterating starts the stream too, but only ``async
+    with`` (or :meth:`aclose`) stops it. A bad option raises ``ValueError``.
 
     Args:
-        stream_url: the stream base, to which ``/<listenKey>`` is appended
-            (default: :func:`stream_url_for` the client's URL).
-        idle_timeout: seconds without a frame or a ping (the server pings every 3
-            minutes) after which the connection is replaced; ``None``: never.
-        open_timeout: seconds to wait for a stream connection to open.
-        backoff: delays between failed connection attempts (default 0.5 s to 30 s).
+        stream_url: the base of ``<stream_url>/<listenKey>`` (default: :func:`stream_url_for`).
+        idle_timeout: seconds without a frame or a ping (the server pings every 3 minutes)
+            after which the connection is replaced; ``None``: never.
+        open_timeout, backoff: for opening a connection, and between failed attempts.
         interval, safety_margin, on_event: those of the :class:`~binance_usdm_ws.Keepalive`.
         keep_keys: leave the listenKey (shared by all readers of the stream) open on exit.
     """
@@ -203,10 +182,8 @@ class UserDataEvents:
         return self._connection.socket.last_received_at if self._connection is not None else None
 
     async def start(self) -> UserDataEvents:
-        """Start the keepalive service and open the stream (no-op if started); return self.
-
-        Raises ``BinanceWsError`` if the key cannot be started (e.g. ``InvalidApiKeyError``)
-        or the stream opened (``ConnectionClosedError``)."""
+        """Start the keepalive service and open the stream (no-op if started); return self. Raise
+        ``BinanceWsError`` if the key cannot be started or the stream opened."""
         if self._started:
             return self
         self._started = True
@@ -252,7 +229,6 @@ class UserDataEvents:
         return item
 
     def _finish(self, error: BaseException | None) -> None:
-        """End the iteration: after the items received so far on an error, at once on close."""
         if self._end is not None:
             return
         self._end = error or StopAsyncIteration()
@@ -273,7 +249,6 @@ class UserDataEvents:
             self._user_on_event(event)
 
     async def _connect(self) -> _Connection:
-        """Open a connection with the current key; after a refusal, start the key and retry once."""
         for retry in (False, True):
             if retry or self._stale_key or self._listen_key is None:
                 reply = await self._client.user_data_stream.start(api_key=self._api_key)
@@ -367,7 +342,6 @@ class UserDataEvents:
         )
 
     async def _watch(self, connection: _Connection) -> None:
-        """Close the connection when the key changes or it goes idle (recording why)."""
         clock, timeout = self._clock, self._idle_timeout
         while self._end is None:
             self._key_changed.clear()
