@@ -15,8 +15,7 @@
     ├── RequestTimeoutError          no reply within the call's timeout
     └── ProtocolError                a frame the SDK cannot decode
 
-:func:`error_class` picks a reply's class: its code's own, else its status's,
-else :class:`ApiError`. Messages never contain an API key (see :func:`redact`).
+:func:`error_class` picks a reply's class (by code, else status); messages never hold API keys.
 """
 
 from __future__ import annotations
@@ -60,10 +59,7 @@ class BinanceWsError(Exception):
 
 
 class ApiError(BinanceWsError):
-    """The server answered a request with ``status`` (not 200), error ``code`` and ``msg``.
-
-    ``request_id`` is ``None`` for ``"id": null``; ``method``, ``rate_limits``, ``data`` may be too.
-    """
+    """The server answered ``status`` (not 200), ``code`` and ``msg``; the rest may be ``None``."""
 
     def __init__(
         self,
@@ -145,9 +141,7 @@ class ServerError(ApiError):
 
 class ConnectionClosedError(BinanceWsError):
     """The connection ended (or could not open) before a reply: each pending call fails at once.
-
-    ``sent`` is False when the request certainly never left the client; True if it may have.
-    """
+    ``sent`` is False when the request certainly never left the client; True if it may have."""
 
     def __init__(self, message: str, *, sent: bool = True) -> None:
         super().__init__(message)
