@@ -1,21 +1,19 @@
 """Exceptions raised by the SDK: all that it raises on purpose derive from :class:`BinanceWsError`::
 
-    BinanceWsError
-    ├── ApiError                     the server answered with a status other than 200
-    │   ├── BadRequestError          400
-    │   │   └── ListenKeyNotFoundError       -1125: no active listenKey
-    │   ├── UnauthorizedError        401
-    │   │   └── InvalidApiKeyError           -2014 / -2015: missing, malformed or unknown API key
-    │   ├── ForbiddenError           403 (WAF)
-    │   ├── IpBannedError            418: IP banned after repeated 429s
-    │   ├── RateLimitedError         429
-    │   │   └── ClientRateLimitedError       refused by the client's own pacing: not sent
-    │   └── ServerError              5xx: execution status UNKNOWN
-    ├── ConnectionClosedError        the connection ended (or could not be opened)
-    ├── RequestTimeoutError          no reply within the call's timeout
-    └── ProtocolError                a frame the SDK cannot decode
-
-:func:`error_class` picks a reply's class (by code, else status); messages never hold API keys.
+BinanceWsError
+├── ApiError                     the server answered with a status other than 200
+│   ├── BadRequestError          400
+│   │   └── ListenKeyNotFoundError       -1125: no active listenKey
+│   ├── UnauthorizedError        401
+│   │   └── InvalidApiKeyError           -2014 / -2015: missing, malformed or unknown API key
+│   ├── ForbiddenError           403 (WAF)
+│   ├── IpBannedError            418: IP banned after repeated 429s
+│   ├── RateLimitedError         429
+│   │   └── ClientRateLimitedError       refused by the client's own pacing: not sent
+│   └── ServerError              5xx: execution status UNKNOWN
+├── ConnectionClosedError        the connection ended (or could not be opened)
+├── RequestTimeoutError          no reply within the call's timeout
+└── ProtocolError                a frame the SDK cannot decode
 """
 
 from __future__ import annotations
@@ -55,7 +53,7 @@ def redact(secret: str | None) -> str:
 
 
 class BinanceWsError(Exception):
-    """Base class of every exception raised by the SDK."""
+    """Base class of every exception raised by the SDK; no message holds an API key."""
 
 
 class ApiError(BinanceWsError):

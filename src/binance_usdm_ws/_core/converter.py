@@ -111,7 +111,6 @@ def _strict(kind: type[T], accepts: tuple[type, ...]) -> Callable[[Any, Any], T]
     def structure(value: Any, _: Any) -> T:
         if type(value) is kind:  # what the JSON decoder makes: the common case
             return value
-        # bool is a subclass of int: exclude it unless bool is what we want.
         if isinstance(value, accepts) and (kind is bool or not isinstance(value, bool)):
             return value  # type: ignore[return-value]
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")

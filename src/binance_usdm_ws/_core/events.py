@@ -18,9 +18,7 @@ __all__ = ["UnknownEvent", "UserDataEvent", "decode_event", "ms_to_datetime"]
 @attrs.frozen(kw_only=True)
 class UnknownEvent:
     """An event with no model: ``raw`` (parsed JSON) as received, encoded back as is.
-
-    ``event_type`` is its ``e`` (if a string); ``error``, why it fails that type's model, if any.
-    """
+    ``event_type`` is its ``e`` (if a string); ``error``, why it fails that type's model, if any."""
 
     event_type: str | None
     raw: dict[str, Any]
@@ -47,11 +45,10 @@ def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
         frame = frame["data"]
     if not isinstance(frame, Mapping):
         raise ProtocolError(f"user data stream frame is not a JSON object: {frame!r:.100}")
-    raw = dict(frame)
     from .converter import CONVERTER  # cattrs loads on first use, not with the package
 
     try:
-        return CONVERTER.structure(raw, UserDataEvent)  # type: ignore[arg-type]
+        return CONVERTER.structure(dict(frame), UserDataEvent)  # type: ignore[arg-type]
     except Exception as exc:  # whatever cattrs raises: the payload does not match its model
-        unknown = CONVERTER.structure(raw, UnknownEvent)
+        unknown = CONVERTER.structure(dict(frame), UnknownEvent)
         return attrs.evolve(unknown, error=f"{type(exc).__name__}: {exc}")
