@@ -1,5 +1,5 @@
 """The ``binance-usdm-ws`` command line: exit status 0 on success, 1 when the API (or the
-connection) fails, 2 for a usage error. API errors print one line; API keys never in full."""
+connection) fails, 2 for a usage error. API errors print one line; no API key prints in full."""
 
 from __future__ import annotations
 

@@ -19,8 +19,9 @@ __all__ = ["Client"]
 class Client(Api):
     """Blocking client of the API, for scripts and notebooks: ``with Client(...) as client:``.
 
-    Options, methods, replies and exceptions (ValueError: a bad option) as of :class:`AsyncClient`,
-    which it runs on an event loop thread of its own: it works from any thread, even one in a loop.
+    Same options, methods, replies and exceptions (ValueError: a bad option) as
+    :class:`~binance_usdm_ws.AsyncClient`, which it runs on an event loop thread of its own,
+    so it works from any thread, even one whose event loop is running.
     """
 
     def __init__(
