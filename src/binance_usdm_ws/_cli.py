@@ -1,8 +1,5 @@
-"""The ``binance-usdm-ws`` command line.
-
-Exit status: 0 on success, 1 when the API (or the connection) fails, 2 for a usage error. An
-API error prints one line (status, code, message), no traceback. No API key is printed in full.
-"""
+"""The ``binance-usdm-ws`` command line: exit status 0 on success, 1 when the API (or the
+connection) fails, 2 for a usage error. API errors print one line; no API key prints in full."""
 
 from __future__ import annotations
 
@@ -81,7 +78,6 @@ def _client(args: argparse.Namespace) -> AsyncClient:
 
 
 def _checked(make: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``make(*args, **kwargs)``, its ValueError (a bad option) raised as a UsageError."""
     try:
         return make(*args, **kwargs)
     except ValueError as exc:
@@ -89,7 +85,6 @@ def _checked(make: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 
 def _stop_signals() -> asyncio.Future[Any]:
-    """A task that finishes on SIGINT or SIGTERM."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -99,7 +94,6 @@ def _stop_signals() -> asyncio.Future[Any]:
 
 
 async def _unless_stopped(awaitable: Awaitable[T], stopping: asyncio.Future[Any]) -> T | None:
-    """``awaitable``'s result (raised if an error), or ``None`` (it is cancelled) on a stop."""
     task = asyncio.ensure_future(awaitable)
     await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if task.done():

@@ -1,22 +1,19 @@
 """Exceptions raised by the SDK: all that it raises on purpose derive from :class:`BinanceWsError`::
 
-    BinanceWsError
-    ├── ApiError                     the server answered with a status other than 200
-    │   ├── BadRequestError          400
-    │   │   └── ListenKeyNotFoundError       -1125: no active listenKey
-    │   ├── UnauthorizedError        401
-    │   │   └── InvalidApiKeyError           -2014 / -2015: missing, malformed or unknown API key
-    │   ├── ForbiddenError           403 (WAF)
-    │   ├── IpBannedError            418: IP banned after repeated 429s
-    │   ├── RateLimitedError         429
-    │   │   └── ClientRateLimitedError       refused by the client's own pacing: not sent
-    │   └── ServerError              5xx: execution status UNKNOWN
-    ├── ConnectionClosedError        the connection ended (or could not be opened)
-    ├── RequestTimeoutError          no reply within the call's timeout
-    └── ProtocolError                a frame the SDK cannot decode
-
-:func:`error_class` picks a reply's class: its code's own, else its status's,
-else :class:`ApiError`. Messages never contain an API key (see :func:`redact`).
+BinanceWsError
+├── ApiError                     the server answered with a status other than 200
+│   ├── BadRequestError          400
+│   │   └── ListenKeyNotFoundError       -1125: no active listenKey
+│   ├── UnauthorizedError        401
+│   │   └── InvalidApiKeyError           -2014 / -2015: missing, malformed or unknown API key
+│   ├── ForbiddenError           403 (WAF)
+│   ├── IpBannedError            418: IP banned after repeated 429s
+│   ├── RateLimitedError         429
+│   │   └── ClientRateLimitedError       refused by the client's own pacing: not sent
+│   └── ServerError              5xx: execution status UNKNOWN
+├── ConnectionClosedError        the connection ended (or could not be opened)
+├── RequestTimeoutError          no reply within the call's timeout
+└── ProtocolError                a frame the SDK cannot decode
 """
 
 from __future__ import annotations
@@ -56,14 +53,11 @@ def redact(secret: str | None) -> str:
 
 
 class BinanceWsError(Exception):
-    """Base class of every exception raised by the SDK."""
+    """Base class of every exception raised by the SDK; no message holds an API key."""
 
 
 class ApiError(BinanceWsError):
-    """The server answered a request with ``status`` (not 200), error ``code`` and ``msg``.
-
-    ``request_id`` is ``None`` for ``"id": null``; ``method``, ``rate_limits``, ``data`` may be too.
-    """
+    """The server answered ``status`` (not 200), ``code`` and ``msg``; the rest may be ``None``."""
 
     def __init__(
         self,
@@ -145,9 +139,7 @@ class ServerError(ApiError):
 
 class ConnectionClosedError(BinanceWsError):
     """The connection ended (or could not open) before a reply: each pending call fails at once.
-
-    ``sent`` is False when the request certainly never left the client; True if it may have.
-    """
+    ``sent`` is False when the request certainly never left the client; True if it may have."""
 
     def __init__(self, message: str, *, sent: bool = True) -> None:
         super().__init__(message)

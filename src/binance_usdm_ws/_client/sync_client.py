@@ -17,18 +17,11 @@ __all__ = ["Client"]
 
 
 class Client(Api):
-    """Blocking client of the API, for scripts and notebooks::
+    """Blocking client of the API, for scripts and notebooks: ``with Client(...) as client:``.
 
-        with Client(api_key="...") as client:
-            print(client.user_data_stream.ping().result.listen_key)
-
-    It has the same methods, arguments, replies and exceptions as
-    :class:`~binance_usdm_ws.AsyncClient` (whose options it takes, with the
-    same meaning), and runs one on an event loop in a thread of its own: it
-    works from any thread, including one whose event loop is running.
-
-    Raises:
-        ValueError: a bad option.
+    Same options, methods, replies and exceptions (ValueError: a bad option) as
+    :class:`~binance_usdm_ws.AsyncClient`, which it runs on an event loop thread of its own,
+    so it works from any thread, even one whose event loop is running.
     """
 
     def __init__(
@@ -86,8 +79,7 @@ class Client(Api):
             self._thread.run(self._async.close())
             self._thread.stop()
 
-    def __enter__(self) -> Client:
-        return self.connect()
+    __enter__ = connect
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -1,20 +1,17 @@
-"""The SDK's one cattrs converter: wire JSON (already parsed) <-> generated attrs models.
+"""The SDK's one cattrs converter: parsed wire JSON <-> generated attrs models.
 
 Policy (:func:`make_converter`, on cattrs' preconf JSON converter; the global one is untouched):
 
-- Wire names from each field's ``metadata["wire"]``; unknown keys ignored (the API adds fields),
-  a missing required key fails; optional fields at their default are not written.
-- Strict (coercion such as ``bool("false")`` would hide server bugs): ``str``, ``int`` (not bool),
-  ``bool`` and ``list[X]`` take only their JSON type, ``float`` an integer too.
-- :class:`~decimal.Decimal`: only a string of a finite decimal (``"-12.50"``, not ``12.5`` nor
-  ``"NaN"``); written as a plain decimal string, never in exponent form.
-- ``metadata["int_from_str"]``: an integer or a string of ASCII digits (``listenKeyExpired.E``
-  comes in both), written as an integer.
-- A union of attrs classes each with one one-string ``Literal`` field under the same wire name
-  (events' ``e``) decodes by its value; its one other member, if any, takes other values
-  (:class:`~.events.UnknownEvent`: the raw object in and out).
-- No detailed validation (the hot path; the caller raises a ProtocolError); enums and ``X | None``
-  do their lookups once, not per value.
+- Wire names from ``metadata["wire"]``; unknown keys ignored (the API adds fields), a missing
+  required one fails; optional fields at their default are not written.
+- Strict (coercion would hide server bugs): ``str``, ``int`` (not bool), ``bool``, ``list[X]``
+  take only their JSON type, ``float`` an integer too.
+- ``Decimal``: only a finite decimal in a string (not ``12.5``, ``"NaN"``); written sans exponent.
+- ``metadata["int_from_str"]``: an integer or a string of ASCII digits; written as an integer.
+- A union of attrs classes tagged by a one-string ``Literal`` field (events' ``e``) decodes by
+  its value; its one untagged member, if any, takes the rest (``UnknownEvent``: raw in and out).
+- No detailed validation (hot path; the caller raises ProtocolError); enums and ``X | None``
+  look up once, not per value.
 """
 
 from __future__ import annotations
@@ -114,7 +111,6 @@ def _strict(kind: type[T], accepts: tuple[type, ...]) -> Callable[[Any, Any], T]
     def structure(value: Any, _: Any) -> T:
         if type(value) is kind:  # what the JSON decoder makes: the common case
             return value
-        # bool is a subclass of int: exclude it unless bool is what we want.
         if isinstance(value, accepts) and (kind is bool or not isinstance(value, bool)):
             return value  # type: ignore[return-value]
         raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
@@ -140,7 +136,6 @@ def _is_list(tp: Any) -> bool:
 
 
 def _optional_of(tp: Any) -> Any:
-    """``X`` for ``X | None`` (or ``Optional[X]``), else ``None``."""
     args = get_args(tp) if get_origin(tp) in (Union, types.UnionType) else ()
     if len(args) != 2 or type(None) not in args:
         return None
@@ -206,5 +201,4 @@ def make_converter() -> Converter:
     return converter
 
 
-#: The converter the SDK uses (the package's one instance).
 CONVERTER = make_converter()

@@ -1,5 +1,4 @@
-"""What no schema describes of the user data stream's events: :class:`UnknownEvent` (the
-fallback), :data:`UserDataEvent` (the union), :func:`decode_event` (no I/O), a time helper."""
+"""User data stream events beyond the schemas: the fallback, the union, the decoder (no I/O)."""
 
 from __future__ import annotations
 
@@ -18,11 +17,8 @@ __all__ = ["UnknownEvent", "UserDataEvent", "decode_event", "ms_to_datetime"]
 
 @attrs.frozen(kw_only=True)
 class UnknownEvent:
-    """An event the SDK has no model for: ``raw`` (parsed JSON) as received, encoded back as is.
-
-    ``event_type`` is its ``e``, if a string. ``error`` is ``None`` when that type is not
-    in ``schema/events/``, else why the payload does not match the type's model.
-    """
+    """An event with no model: ``raw`` (parsed JSON) as received, encoded back as is.
+    ``event_type`` is its ``e`` (if a string); ``error``, why it fails that type's model, if any."""
 
     event_type: str | None
     raw: dict[str, Any]
@@ -30,7 +26,6 @@ class UnknownEvent:
 
 
 UserDataEvent: TypeAlias = KnownEvent | UnknownEvent
-"""Anything a user data stream delivers: a typed event, or an :class:`UnknownEvent`."""
 
 
 def ms_to_datetime(ms: int) -> _dt.datetime:
@@ -39,11 +34,8 @@ def ms_to_datetime(ms: int) -> _dt.datetime:
 
 
 def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
-    """Decode one user data stream frame (or its parsed JSON) into a typed event.
-
-    A combined-stream wrapper (``{"stream": …, "data": {…}}``) is unwrapped. An object no model
-    takes becomes an :class:`UnknownEvent`; a frame that is not a JSON object raises ProtocolError.
-    """
+    """One user data stream frame (or its parsed JSON; a combined-stream wrapper is unwrapped)
+    as a typed event, else an :class:`UnknownEvent`; ProtocolError if not a JSON object."""
     if isinstance(frame, (str, bytes)):
         try:
             frame = json.loads(frame)
@@ -53,11 +45,10 @@ def decode_event(frame: str | bytes | Mapping[str, Any]) -> UserDataEvent:
         frame = frame["data"]
     if not isinstance(frame, Mapping):
         raise ProtocolError(f"user data stream frame is not a JSON object: {frame!r:.100}")
-    raw = dict(frame)
     from .converter import CONVERTER  # cattrs loads on first use, not with the package
 
     try:
-        return CONVERTER.structure(raw, UserDataEvent)  # type: ignore[arg-type]
+        return CONVERTER.structure(dict(frame), UserDataEvent)  # type: ignore[arg-type]
     except Exception as exc:  # whatever cattrs raises: the payload does not match its model
-        unknown = CONVERTER.structure(raw, UnknownEvent)
+        unknown = CONVERTER.structure(dict(frame), UnknownEvent)
         return attrs.evolve(unknown, error=f"{type(exc).__name__}: {exc}")

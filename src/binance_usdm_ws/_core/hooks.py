@@ -1,11 +1,5 @@
-"""The hand-written hooks that generated code calls.
-
-Generated method groups (:mod:`binance_usdm_ws._generated.methods`) build a
-request's ``params`` and hand it to :meth:`AsyncRequester._request` (or its
-blocking twin :meth:`SyncRequester._request`); the clients implement that
-hook, and run every method through it (one request path). Generated code
-never reaches into the client otherwise.
-"""
+"""The hooks generated code calls, its one way into the client: method groups build ``params``
+and hand them to :meth:`AsyncRequester._request` (or :meth:`SyncRequester._request`)."""
 
 from __future__ import annotations
 
@@ -34,25 +28,21 @@ class Auth(enum.Enum):
     """What a method needs to authenticate, from its schema's security type."""
 
     NONE = "NONE"
-    """Security NONE: no API key."""
     API_KEY = "API_KEY"
     """Security USER_STREAM / MARKET_DATA: ``apiKey`` in params, no signature."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MethodInfo:
-    """What the schema says of one wire method (see ``schema/methods/*.json``)."""
+    """What the schema says of one wire method (``schema/methods/*.json``); ``docs`` is a URL."""
 
     method: str
-    """Wire method name, e.g. ``userDataStream.ping``."""
     security: str
-    """Binance security type, e.g. ``USER_STREAM``."""
     weight: int | str
     """Request weight: a number, or the docs' text when it depends on the parameters."""
     idempotent: bool
     """Sending the request twice has the effect of sending it once (safe to retry)."""
     docs: str
-    """URL of the method's page in the official docs."""
 
 
 class AsyncRequester(abc.ABC):
@@ -70,15 +60,8 @@ class AsyncRequester(abc.ABC):
         return_rate_limits: bool | None,
         timeout: float | None,
     ) -> R:
-        """Send ``method`` with ``params`` and decode the 200 reply as ``response_type``.
-
-        ``params`` is a fresh dict built for this call; the requester may add
-        to it (``apiKey``, ``returnRateLimits``).
-
-        Raises an :class:`~binance_usdm_ws.errors.ApiError` subclass for any
-        other status, and the other :mod:`~binance_usdm_ws.errors` for
-        timeouts, closed connections and undecodable replies.
-        """
+        """Send ``method`` with ``params`` (a fresh dict, free to extend); the 200 reply, decoded.
+        Raises the :mod:`~binance_usdm_ws.errors` (another status: an ``ApiError`` subclass)."""
 
 
 class SyncRequester(abc.ABC):
