@@ -113,9 +113,8 @@ class Protocol(Generic[W]):
         now: float = 0.0,
     ) -> None:
         """Await a reply to ``request_id`` for ``waiter``; the deadline is ``now + timeout``."""
-        entry = _Pending(method, response_type, waiter, timeout)
         pending = self._pending
-        pending[request_id] = entry
+        pending[request_id] = entry = _Pending(method, response_type, waiter, timeout)
         if timeout is not None:
             deadlines = self._deadlines
             if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them

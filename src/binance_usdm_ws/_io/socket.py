@@ -1,8 +1,7 @@
 """Opening a WebSocket: :func:`dial`, for every connection the SDK makes, and :class:`Socket`.
 
 :class:`Socket` uses undocumented websockets internals because they pay (``bench/RESULTS.md``);
-a plain ``ClientConnection`` is the fallback when they are missing or ``USE_INTERNALS`` is off.
-"""
+a plain ``ClientConnection`` is the fallback when they are missing or ``USE_INTERNALS`` is off."""
 
 import ssl as _ssl
 from collections.abc import Callable
