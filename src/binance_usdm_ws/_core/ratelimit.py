@@ -81,8 +81,7 @@ class RateLimiter:
     def _windows(self, account: str | None) -> dict[tuple[str, int], Window]:
         if account is None or not self._per_account:
             return self._shared
-        own = self._accounts.get(account)
-        if own is None:
+        if (own := self._accounts.get(account)) is None:
             own = self._accounts[account] = {
                 (x.kind, x.seconds): Window(x) for x in self._per_account
             }

@@ -43,7 +43,7 @@ class Socket(ClientConnection):
             self._uncork()
         return True
 
-    def _uncork(self) -> None:  # what the protocol holds, in one system call
+    def _uncork(self) -> None:  # writes all the protocol holds in one system call
         self._corked = False
         try:
             chunks = self.protocol.data_to_send()
@@ -114,7 +114,7 @@ async def dial(
 ) -> ClientConnection:
     """Open a WebSocket to ``url``: a :class:`Socket` when ``internals`` (default:
     :func:`uses_internals`); errors call it ``name`` (default: :func:`safe_url`). Raises
-    :class:`HandshakeRefused` on a 4xx answer, else :class:`ConnectionClosedError`."""
+    :class:`HandshakeRefused` on a 4xx answer, else :class:`ConnectionClosedError` (unsent)."""
     kwargs: dict[str, Any] = {} if ssl is None else {"ssl": ssl}
     fast = uses_internals() if internals is None else internals
     where = name or safe_url(url)

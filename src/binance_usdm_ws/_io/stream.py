@@ -31,7 +31,7 @@ class StreamSocket:
     @classmethod
     async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> StreamSocket:
         """Connect to ``url`` (errors hide it: it holds the listenKey); raise
-        :class:`.socket.HandshakeRefused` on a 4xx (a bad key?), else ConnectionClosedError."""
+        :class:`.socket.HandshakeRefused` on a 4xx (an invalid key?), else ConnectionClosedError."""
         return cls(await dial(url, open_timeout=open_timeout, name="the user data stream"), clock)
 
     def _alive(self) -> None:

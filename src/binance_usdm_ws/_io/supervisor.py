@@ -56,11 +56,10 @@ class Supervisor:
     async def start(self) -> None:
         """Open the first connection (raising if that fails), then keep one open."""
         self.closed = False
-        if self.running:
-            await self._ready.wait()
-            return
-        await self._open()
-        self.start_in_background()
+        if not self.running:
+            await self._open()
+            self.start_in_background()
+        await self._ready.wait()
 
     def start_in_background(self) -> None:
         """Keep a connection open without waiting for the first one (lazy connect)."""
