@@ -1,5 +1,4 @@
-"""Time for the SDK's long-running parts (reconnecting, keepalive), replaceable in tests by
-:class:`binance_usdm_ws.testing.FakeClock`."""
+"""Where the SDK's time comes from; tests use :class:`binance_usdm_ws.testing.FakeClock`."""
 
 import asyncio
 import time
@@ -10,16 +9,13 @@ __all__ = ["Clock", "SystemClock"]
 
 @runtime_checkable
 class Clock(Protocol):
-    """Where time comes from."""
+    """A clock for the long-running parts: reconnecting, keepalive, rate limits."""
 
     def time(self) -> float:
         """Seconds since the epoch (rate-limit windows align to wall-clock minutes)."""
-        ...
 
     async def sleep(self, seconds: float, *, background: bool = False) -> None:
-        """Wait ``seconds``; ``background`` marks a watchdog's sleep, which a simulated
-        clock does not wait for before it moves on (a real clock ignores it)."""
-        ...
+        """Wait ``seconds``; a simulated clock moves on past ``background`` (watchdog) sleeps."""
 
 
 class SystemClock:

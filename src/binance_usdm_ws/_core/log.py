@@ -1,6 +1,5 @@
-"""The SDK's loggers (``binance_usdm_ws``, and ``.websockets`` for websockets' output), and
-the filter that keeps API keys out of log lines (the SDK's own messages name keys only
-through :func:`~binance_usdm_ws.errors.redact`)."""
+"""The SDK's loggers (``binance_usdm_ws``, ``.websockets`` for websockets' output) and the filter
+keeping API keys out of them (the SDK names keys only through :func:`~.errors.redact`)."""
 
 import logging
 import re
@@ -14,8 +13,7 @@ _API_KEY_VALUE = re.compile(r"""(["']apiKey\\?["']\s*:\s*\\?["'])([^"'\\]{0,4})[
 
 class ApiKeyRedactor(logging.Filter):
     """Cuts every ``apiKey`` value in a record's message to 4 characters and ``…``, and a
-    websockets frame record to the frame's direction, type and size (a truncated frame
-    could show the end of a key with no label to find it by)."""
+    websockets frame record to its direction, type and size (a cut frame could end in a key)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
@@ -25,9 +23,7 @@ class ApiKeyRedactor(logging.Filter):
             direction = str(record.msg)[:1]  # websockets logs "> %s" (sent) or "< %s"
             record.msg = f"{direction} %s [%d bytes]"
             record.args = (frame.opcode.name, len(frame.data))
-            return True
-        message = record.getMessage()
-        if "apiKey" in message:
+        elif "apiKey" in (message := record.getMessage()):
             record.msg = _API_KEY_VALUE.sub(r"\1\2…", message)
             record.args = None
         return True

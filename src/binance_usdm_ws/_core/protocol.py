@@ -1,8 +1,7 @@
 """Sans-I/O request/reply matching: ids, pending requests, encoding, decoding, deadlines.
 
-A *waiter* is what the caller wants back with a request's outcome (the asyncio client: a
-future); times are seconds on the monotonic clock the caller passes in.
-"""
+A *waiter* is what the caller gets back with a request's outcome (the asyncio client: a
+future); times are seconds on the caller's monotonic clock."""
 
 import heapq
 import itertools
@@ -22,9 +21,8 @@ _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _make_dumps(use_internals: bool) -> Callable[[Any], str]:
-    """The compact JSON encoder of requests. ``JSONEncoder.encode`` builds a C encoder per
-    call; with ``use_internals`` it is built once (1.2 µs less per request), same text. A
-    request is never circular, so it gets no markers dict."""
+    # JSONEncoder.encode builds a C encoder per call; with use_internals it is built once
+    # (1.2 µs less per request), same text, and without a markers dict (nothing is circular).
     try:
         from _json import make_encoder
     except ImportError:
@@ -43,7 +41,7 @@ _raw_decode = json.JSONDecoder().raw_decode
 
 
 def _loads(text: str) -> Any:
-    """``json.loads(text)``, minus its per-call set-up when the text is one bare value."""
+    # json.loads(text), minus its per-call set-up when the text is one bare value.
     try:
         value, end = _raw_decode(text)
         if end == len(text):
@@ -53,8 +51,7 @@ def _loads(text: str) -> Any:
     return json.loads(text)  # decides the rest: trailing whitespace is fine, anything else not
 
 
-# Default ids: one integer counter for the process, so an id names one request in all its
-# logs; an integer is also the cheapest id to make, send and match (a uuid costs ~2 % CPU).
+# One counter per process: an id names one request in all logs, and costs least (a uuid: ~2 %).
 _REQUEST_IDS = itertools.count(1)
 
 
@@ -82,12 +79,10 @@ class Protocol(Generic[W]):
         from .converter import CONVERTER  # cattrs loads with the first connection, not the package
 
         self._converter = CONVERTER
-        # Structure functions by response type, found once instead of dispatched per reply.
-        self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}
+        self._structure: dict[type[Any], Callable[[Any, type[Any]], Any]] = {}  # found once
         self._id_factory = _REQUEST_IDS.__next__ if id_factory is None else id_factory
         self._pending: dict[str | int, _Pending] = {}
-        # Heap of (deadline, sequence, request id, entry); settled requests' entries stay
-        # until they reach the top or the heap is compacted.
+        # A heap; settled entries stay until they reach the top or the heap is compacted.
         self._deadlines: list[tuple[float, int, str | int, _Pending]] = []
         self._sequence = itertools.count()
         self._alarm: float | None = None  # when the caller's timer will call expire()
@@ -118,9 +113,8 @@ class Protocol(Generic[W]):
         now: float = 0.0,
     ) -> None:
         """Await a reply to ``request_id`` for ``waiter``; the deadline is ``now + timeout``."""
-        entry = _Pending(method, response_type, waiter, timeout)
         pending = self._pending
-        pending[request_id] = entry
+        pending[request_id] = entry = _Pending(method, response_type, waiter, timeout)
         if timeout is not None:
             deadlines = self._deadlines
             if len(deadlines) > 2 * len(pending) + 64:  # settled entries piled up: drop them

@@ -1,15 +1,9 @@
 """Client-side rate limiting: do not send what the server would answer with 429.
 
-Binance counts each limit in fixed windows on the clock: REQUEST_WEIGHT per
-IP per minute, ORDERS per account per 10 s and per minute. The limits are
-data (:data:`DEFAULT_LIMITS`); a :class:`RateLimiter` keeps one
-:class:`Window` per limit (per account for per-account ones). A window counts
-what the client let through, raised to the count a reply reports (which
-includes other traffic). A call over a limit waits for the window's end
-(``"wait"``) or is refused (``"raise"``); ``"off"`` still counts, so that a
-service reserving a share (:meth:`RateLimiter.available`) paces itself. After
-a 429 or 418 every call waits for ``retryAfter`` (or the next minute).
-"""
+Binance counts each limit in fixed windows on the clock: REQUEST_WEIGHT per IP per minute,
+ORDERS per account per 10 s and per minute. A :class:`Window` counts what the client let
+through, raised to the count a reply reports (which includes other traffic). After a 429 or
+418 every call waits for ``retryAfter`` (or the next minute)."""
 
 from __future__ import annotations
 
@@ -37,7 +31,6 @@ class Limit(NamedTuple):
     seconds: int
     limit: int
     per_account: bool = False
-    """Counted per account (ORDERS) rather than per IP (REQUEST_WEIGHT)."""
 
 
 DEFAULT_LIMITS: tuple[Limit, ...] = (Limit("REQUEST_WEIGHT", 60, 2400),)
@@ -67,7 +60,9 @@ Cost = tuple[tuple[Window, int], ...]
 
 
 class RateLimiter:
-    """Keeps one client's requests under every limit it knows; see the module docstring."""
+    """Keeps one client's requests under every limit it knows (one :class:`Window` each, per
+    account for per-account ones). Over a limit a call waits for the window's end (``"wait"``)
+    or is refused (``"raise"``); ``"off"`` still counts, so :meth:`available` paces a service."""
 
     def __init__(
         self, clock: Clock, mode: RateLimitMode = "wait", limits: Iterable[Limit] = DEFAULT_LIMITS
@@ -86,8 +81,7 @@ class RateLimiter:
     def _windows(self, account: str | None) -> dict[tuple[str, int], Window]:
         if account is None or not self._per_account:
             return self._shared
-        own = self._accounts.get(account)
-        if own is None:
+        if (own := self._accounts.get(account)) is None:
             own = self._accounts[account] = {
                 (x.kind, x.seconds): Window(x) for x in self._per_account
             }
@@ -134,12 +128,8 @@ class RateLimiter:
         return resume
 
     async def acquire(self, cost: Cost, method: str, timeout: float | None) -> None:
-        """Wait (or raise) until ``cost`` fits in every window, then count it.
-
-        Raises:
-            ClientRateLimitedError: ``mode`` is ``"raise"``, or the wait would
-                outlast ``timeout``. The request was not sent.
-        """
+        """Wait until ``cost`` fits in every window, then count it. Raises
+        :class:`ClientRateLimitedError` (not sent) in ``"raise"`` mode or past ``timeout``."""
         while not self.take(cost):
             wait = self.resume_at(cost) - self._clock.time()
             if self.mode == "raise" or (timeout is not None and wait > timeout):

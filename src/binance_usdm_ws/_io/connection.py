@@ -1,10 +1,10 @@
 """One connection to the API: sends requests, settles the calls waiting from the replies.
 
-Through a :class:`.socket.Socket`, replies settle from websockets' data callback and
-requests are written at once; a reader task takes what websockets queues (everything, in
-the fallback) and sees the end. Calls await plain futures, timed by the protocol's
-deadlines and one loop timer per connection.
-"""
+Through a :class:`.socket.Socket` replies settle from websockets' data callback; a reader
+task takes what websockets queues (everything, in the fallback) and sees the end. Calls
+await futures, timed by the protocol's deadlines and one loop timer per connection."""
+
+from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
@@ -36,10 +36,6 @@ def _closed_error(exc: BaseException | None, what: str) -> ConnectionClosedError
     return ConnectionClosedError(f"{what}: the connection failed: {type(exc).__name__}: {exc}")
 
 
-def _not_now(text: str) -> bool:  # the fallback's send_text_now: always await send()
-    return False
-
-
 class Connection:
     """One open WebSocket connection to the API and its pending requests."""
 
@@ -50,16 +46,15 @@ class Connection:
         self._loop = asyncio.get_running_loop()
         self._closed: ConnectionClosedError | None = None
         self._reader = self._loop.create_task(self._read(), name="binance_usdm_ws reader")
+        self._send_now: Callable[[str], bool] = lambda text: False  # the fallback: await send()
         if isinstance(ws, Socket):
             ws.on_text = self._receive_text
-            self._send_now: Callable[[str], bool] = ws.send_text_now
-        else:
-            self._send_now = _not_now
+            self._send_now = ws.send_text_now
 
     @classmethod
     async def open(
         cls, url: str, options: ConnectOptions, on_closed: OnClosed | None = None
-    ) -> "Connection":
+    ) -> Connection:
         """Open a connection to ``url``; raise :class:`ConnectionClosedError` when that fails."""
         return cls(await dial(url, **options), on_closed)
 
@@ -92,10 +87,8 @@ class Connection:
         now = 0.0 if timeout is None else loop.time()
         protocol.register(request_id, method, response_type, future, timeout=timeout, now=now)
         try:
-            if timeout is not None:
-                alarm = protocol.alarm()
-                if alarm is not None:
-                    loop.call_at(alarm, _expire, loop, protocol)
+            if timeout is not None and (alarm := protocol.alarm()) is not None:
+                loop.call_at(alarm, _expire, loop, protocol)
             if not sent:
                 if self._ws.state is not State.OPEN:
                     message = f"{method} was not sent: the connection is closing"
@@ -142,8 +135,7 @@ class Connection:
             self._failing = self._loop.create_task(self._ws.close(1011, "client reader failed"))
 
     async def _read(self) -> None:
-        ws = self._ws
-        receive = self._protocol.receive
+        ws, receive = self._ws, self._protocol.receive
         failure: BaseException | None = None
         try:
             async for frame in ws:
@@ -177,8 +169,6 @@ def _settle(outcomes: list[Outcome]) -> None:
 
 
 def _expire(loop: asyncio.AbstractEventLoop, protocol: Protocol[asyncio.Future[Any]]) -> None:
-    """The connection's timer: fail the calls past their deadline, then arm the next timer."""
     _settle(protocol.expire(loop.time()))
-    alarm = protocol.alarm()
-    if alarm is not None:
+    if (alarm := protocol.alarm()) is not None:
         loop.call_at(alarm, _expire, loop, protocol)

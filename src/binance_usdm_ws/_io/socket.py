@@ -1,11 +1,7 @@
 """Opening a WebSocket: :func:`dial`, for every connection the SDK makes, and :class:`Socket`.
 
-:class:`Socket` uses undocumented websockets internals that pay in ``make bench``: replies
-settle from its data callback (no queue or reader task), streams see pings, frames skip
-``send()``'s context manager, and the requests that the replies of one read wake up go out
-in one write (``bench/RESULTS.md``). The fallback, a plain ``ClientConnection``, serves
-when they are missing or ``USE_INTERNALS`` is off.
-"""
+:class:`Socket` uses undocumented websockets internals because they pay (``bench/RESULTS.md``);
+a plain ``ClientConnection`` is the fallback when they are missing or ``USE_INTERNALS`` is off."""
 
 import ssl as _ssl
 from collections.abc import Callable
@@ -28,9 +24,9 @@ _SIGNS_OF_LIFE = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PING
 
 
 class Socket(ClientConnection):
-    """``on_text`` takes each complete text frame (with ``fin`` it is a whole message: data
-    frames never interleave) instead of the receive queue; anything else, invalid UTF-8
-    included, goes to ``recv()``. ``on_alive`` sees each data frame and ping."""
+    """``on_text`` takes each text frame with ``fin`` (a whole message: data frames never
+    interleave) from the data callback, not a queue; anything else, invalid UTF-8 included,
+    goes to ``recv()``. ``on_alive`` sees each data frame and ping."""
 
     on_text: Callable[[str], None] | None = None
     on_alive: Callable[[], None] | None = None
@@ -47,8 +43,7 @@ class Socket(ClientConnection):
             self._uncork()
         return True
 
-    def _uncork(self) -> None:
-        """Write what the protocol holds, in one system call."""
+    def _uncork(self) -> None:  # writes all the protocol holds in one system call
         self._corked = False
         try:
             chunks = self.protocol.data_to_send()
@@ -118,9 +113,8 @@ async def dial(
     name: str | None = None,
 ) -> ClientConnection:
     """Open a WebSocket to ``url``: a :class:`Socket` when ``internals`` (default:
-    :func:`uses_internals`), else a plain ``ClientConnection``; errors call it ``name``
-    (default: :func:`safe_url`). Raises :class:`HandshakeRefused` on a 4xx answer, else
-    :class:`ConnectionClosedError` (``sent=False``) when the connection cannot be opened."""
+    :func:`uses_internals`); errors call it ``name`` (default: :func:`safe_url`). Raises
+    :class:`HandshakeRefused` on a 4xx answer, else :class:`ConnectionClosedError` (unsent)."""
     kwargs: dict[str, Any] = {} if ssl is None else {"ssl": ssl}
     fast = uses_internals() if internals is None else internals
     where = name or safe_url(url)

@@ -1,5 +1,7 @@
 """One connection to a user data stream: its frames, and when it last showed a sign of life."""
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
@@ -14,8 +16,8 @@ __all__ = ["StreamSocket"]
 
 
 class StreamSocket:
-    """A user data stream's WebSocket, opened with :meth:`open`. Signs of life are data frames
-    and, through a :class:`.socket.Socket`, pings (else :meth:`probe` asks for a pong)."""
+    """A user data stream's WebSocket. Signs of life are data frames and, through a
+    :class:`.socket.Socket`, pings (else :meth:`probe` asks for a pong)."""
 
     def __init__(self, ws: ClientConnection, clock: Clock) -> None:
         self._ws = ws
@@ -27,10 +29,9 @@ class StreamSocket:
             ws.on_alive = self._alive
 
     @classmethod
-    async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> "StreamSocket":
-        """Connect to ``url`` (it holds the listenKey: errors do not show it). Raises
-        :class:`.socket.HandshakeRefused` on a 4xx answer (the key may be invalid), else
-        :class:`ConnectionClosedError` when the connection cannot be opened."""
+    async def open(cls, url: str, clock: Clock, *, open_timeout: float | None) -> StreamSocket:
+        """Connect to ``url`` (errors hide it: it holds the listenKey); raise
+        :class:`.socket.HandshakeRefused` on a 4xx (an invalid key?), else ConnectionClosedError."""
         return cls(await dial(url, open_timeout=open_timeout, name="the user data stream"), clock)
 
     def _alive(self) -> None:

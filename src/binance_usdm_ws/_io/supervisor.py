@@ -1,11 +1,4 @@
-"""Keeps one connection open for the client: dials, re-dials (with backoff), rotates.
-
-Before ``max_age`` (the server ends connections at 24 h) a new connection takes the new
-calls and the old one closes once its calls are answered (or after ``drain_timeout``).
-Calls wait in :meth:`Supervisor.connection` while it re-dials, up to their own timeout; a
-call before :meth:`Supervisor.start` starts it (lazy connect), one after
-:meth:`Supervisor.close` fails at once.
-"""
+"""Keeps one connection open for the client: dials, re-dials (with backoff), rotates."""
 
 import asyncio
 
@@ -20,7 +13,9 @@ __all__ = ["Supervisor"]
 
 
 class Supervisor:
-    """Owns the client's connection; see the module docstring."""
+    """Owns the client's connection. Before ``max_age`` (the server ends connections at 24 h)
+    a new connection takes the new calls and the old one closes once its calls are answered
+    (or after ``drain_timeout``). Calls wait while it re-dials, up to their own timeout."""
 
     def __init__(
         self,
@@ -44,8 +39,7 @@ class Supervisor:
         self._task: asyncio.Task[None] | None = None
         self._last_error: ConnectionClosedError | None = None
         self._draining: set[asyncio.Task[None]] = set()
-        self.connections_opened = 0
-        """How many connections this supervisor has opened (re-dials and rotations included)."""
+        self.connections_opened = 0  # re-dials and rotations included
         self.closed = False
         """True after :meth:`close`, until :meth:`start`: calls then fail at once."""
 
@@ -62,11 +56,10 @@ class Supervisor:
     async def start(self) -> None:
         """Open the first connection (raising if that fails), then keep one open."""
         self.closed = False
-        if self.running:
-            await self._ready.wait()
-            return
-        await self._open()
-        self.start_in_background()
+        if not self.running:
+            await self._open()
+            self.start_in_background()
+        await self._ready.wait()
 
     def start_in_background(self) -> None:
         """Keep a connection open without waiting for the first one (lazy connect)."""
@@ -76,8 +69,8 @@ class Supervisor:
             )
 
     async def connection(self, timeout: float | None, method: str) -> Connection:
-        """The open connection, waited for while re-dialling up to ``timeout``; else raises
-        :class:`ConnectionClosedError` (``sent=False``)."""
+        """The open connection, waited for (starting the supervisor if not closed) up to
+        ``timeout``; else raises :class:`ConnectionClosedError` (``sent=False``)."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while (current := self.latest) is None or not current.usable:
@@ -112,8 +105,7 @@ class Supervisor:
             drain.cancel()  # closes its connection now instead of after the drain
         await asyncio.gather(*self._draining, return_exceptions=True)
 
-    def _ended(self, connection: Connection) -> None:
-        # Called by a connection as it ends, before anything waiting on it resumes.
+    def _ended(self, connection: Connection) -> None:  # before anything awaiting it resumes
         if connection is self.latest:
             self._ready.clear()
 
@@ -148,11 +140,10 @@ class Supervisor:
             connection = self.latest
             assert connection is not None
             opened_at = self._clock.time()
-            waiting: set[asyncio.Future[None]] = set()
+            waiting = {asyncio.ensure_future(connection.wait_closed())}
             if self._max_age is not None:
                 age_limit = self._clock.sleep(self._max_age, background=True)
                 waiting.add(asyncio.ensure_future(age_limit))
-            waiting.add(asyncio.ensure_future(connection.wait_closed()))
             try:
                 await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             finally:
