@@ -29,7 +29,12 @@ from typing import Any
 import attrs
 import websockets.version
 
-from binance_usdm_ws import AsyncClient, BinanceWsError, UserDataStreamPingResponse
+from binance_usdm_ws import (
+    AsyncClient,
+    BinanceWsError,
+    ConnectionSettings,
+    UserDataStreamPingResponse,
+)
 from binance_usdm_ws._core.protocol import Protocol
 from binance_usdm_ws._generated import models as _models
 from binance_usdm_ws.testing import FAULT_KINDS, Emulator, FakeClock
@@ -204,7 +209,7 @@ async def main() -> int:
         (
             "unanswered pings",
             lambda e: e.faults.ignore_pings(),
-            {"ping_interval": 0.05, "ping_timeout": 0.1},
+            {"connection": ConnectionSettings(ping_interval=0.05, ping_timeout=0.1)},
         )
     )
     for name, configure, options in scenarios:
