@@ -32,7 +32,7 @@ def test_golden_output_for_the_fixture_schema() -> None:
     files = generate(FIXTURE)
     if os.environ.get("UPDATE_GOLDEN"):
         write(files, GOLDEN)
-    assert sorted(files) == sorted(p.name for p in GOLDEN.glob("*.py"))
+    assert sorted(files) == sorted(p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*.py"))
     for name, text in files.items():
         assert text == (GOLDEN / name).read_text(), f"{name} differs; UPDATE_GOLDEN=1 to accept"
 
@@ -46,7 +46,8 @@ def test_output_is_deterministic_and_has_no_timestamp() -> None:
 
 
 def test_every_method_is_rendered() -> None:
-    methods = generate(FIXTURE)["methods.py"]
+    files = generate(FIXTURE)
+    methods = "".join(text for name, text in files.items() if name.startswith("methods/"))
     for signature in (
         "async def status(",
         "async def depth(",
@@ -66,7 +67,7 @@ def test_every_method_is_rendered() -> None:
 def test_check_reports_a_stale_file_with_a_diff(tmp_path: Path) -> None:
     write(generate(FIXTURE), tmp_path)
     check(generate(FIXTURE), tmp_path)
-    path = tmp_path / "methods.py"
+    path = tmp_path / "methods" / "__init__.py"
     path.write_text(path.read_text().replace("async def depth(", "async def depth_old("))
     with pytest.raises(StaleError) as caught:
         check(generate(FIXTURE), tmp_path)
@@ -135,7 +136,15 @@ def params_of(document: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             edit("depth.json", lambda d: d["x-binance"].update(security="TRADE")),
-            "needs request signing",
+            "security TRADE needs params.properties.apiKey",
+        ),
+        (
+            edit("depth.json", lambda d: d["x-binance"].update(requireAny=[["symbol", "nope"]])),
+            "x-binance.requireAny names 'symbol', which is not an optional parameter",
+        ),
+        (
+            edit("depth.json", lambda d: d["x-binance"].update(arrayWithout="nope")),
+            "x-binance.arrayWithout names 'nope'",
         ),
         (
             edit("depth.json", lambda d: d["x-binance"].update(method="ticker.book")),

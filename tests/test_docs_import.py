@@ -119,8 +119,9 @@ def test_a_page_imports_to_a_schema_equivalent_to_the_committed_one(
     assert check.changes == ()
     reimported = json.loads(check.text)
     source = reimported["x-binance"].pop("source")
-    assert list(source) == [fresh.page.language]
-    assert dump_json(reimported) == committed_path.read_text(encoding="utf-8")
+    assert fresh.page.language in source
+    committed["x-binance"].pop("source", None)  # the pages imported so far
+    assert reimported == committed
 
 
 def test_an_edited_page_is_drift_then_a_new_field_of_the_model(
@@ -138,7 +139,7 @@ def test_an_edited_page_is_drift_then_a_new_field_of_the_model(
     models = files["models.py"]
     result_class = models[models.index("class UserDataStreamStartResult") :].split("\n\n\n")[0]
     assert 'expires_at: int = attrs.field(metadata={"wire": "expiresAt"})' in result_class
-    assert "request weight 2" in files["methods.py"]
+    assert "request weight 2" in files["methods/user_data_stream.py"]
 
 
 def test_curated_additions_survive_a_reimport(schema: Path) -> None:
@@ -249,7 +250,7 @@ def test_fresh_imports_are_valid_input_for_codegen(schema: Path) -> None:
     for path in (schema / "methods").iterdir():
         path.unlink()
     import_pages([PAGES / "userDataStream.ping.zh-CN.md", START, STOP], schema, write=True)
-    methods = generate(schema)["methods.py"]
+    methods = generate(schema)["methods/user_data_stream.py"]
     assert "Websocket API延长listenKey有效期 (USER_STREAM)." in methods
     assert "async def start(" in methods and "async def stop(" in methods
 
