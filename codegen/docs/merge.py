@@ -134,10 +134,13 @@ def page_notes(page: DocsPage, *, fresh: bool, enums: Enums | None = None) -> li
     elif page.title.endswith("(SIGNED)"):
         notes.append(
             f"the title says SIGNED, not which type: {page.security} assumed (API key and "
-            "signature); signed methods need request signing, which codegen refuses"
+            "signature); the SDK does not sign yet: it sends them without a signature"
         )
     elif page.security in _SIGNED:
-        notes.append(f"security {page.security} needs request signing, which codegen refuses")
+        notes.append(
+            f"security {page.security} is signed; the SDK does not sign yet: it sends "
+            "apiKey and timestamp without a signature"
+        )
     if not fresh:
         return notes
     notes.append(
