@@ -112,3 +112,49 @@ async def test_signed_methods_go_out_with_api_key_and_timestamp_but_no_signature
     assert "signature" not in params
     assert params["price"] == "50000"  # plain notation, never 5E+4
     assert params["quantity"] == "0.001"
+
+
+TYPED = """
+from typing import assert_type
+
+from binance_usdm_ws import (
+    AsyncClient,
+    Client,
+    TickerBookListResponse,
+    TickerPriceListResponse,
+    TickerPriceResponse,
+)
+
+
+async def prices(client: AsyncClient, symbol: str | None) -> None:
+    assert_type(await client.ticker.price(symbol="BTCUSDT"), TickerPriceResponse)
+    assert_type(await client.ticker.price(), TickerPriceListResponse)
+    assert_type(
+        await client.ticker.price(symbol=symbol), TickerPriceResponse | TickerPriceListResponse
+    )
+    one = await client.ticker.price(symbol="BTCUSDT")
+    assert_type(one.result.symbol, str)
+    every = await client.ticker.price()
+    assert_type(every.result[0].symbol, str)
+
+
+def books(client: Client) -> None:
+    assert_type(client.ticker.book(), TickerBookListResponse)
+"""
+
+
+@pytest.mark.slow
+def test_the_overloads_type_check(tmp_path: Any) -> None:
+    """mypy --strict picks the overload: one model with ``symbol``, a list without."""
+    import subprocess
+    import sys
+
+    (tmp_path / "typed.py").write_text(TYPED)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "typed.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
