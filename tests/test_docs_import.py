@@ -425,3 +425,23 @@ def test_the_published_user_data_stream_pages_agree_with_schema(
         pytest.skip(f"{REAL_PAGES} is absent: this checkout does not sit next to ../shared")
     assert main(["check", *map(str, pages), "--schema", str(SCHEMA)]) == 0
     assert capsys.readouterr().out.endswith("codegen.docs: 3 page(s) agree with schema/\n")
+
+
+def test_the_notes_under_the_table_become_rules(tmp_path: Path) -> None:
+    """The notes "Either `a` or `b` must be sent" -> requireAny; "If the symbol is not sent, … in an
+    array" -> arrayWithout; both from the page, as on Cancel-Order and Symbol-Price-Ticker."""
+    text = (PAGES / "order.types.md").read_text()
+    table_end = text.index("\n\n## Response Example")
+    notes = (
+        "\n\n> - Either `orderIdList` or `origClientOrderIdList` must be sent, and the first "
+        "prevails.\n> - If the symbol is not sent, prices for all symbols will be returned in "
+        "an array."
+    )
+    page = tmp_path / "order.rules.md"
+    page.write_text(text[:table_end] + notes + text[table_end:])
+    [outcome] = import_pages([page], tmp_path / "schema", write=False)
+    info = json.loads(outcome.text)["x-binance"]
+    assert info["requireAny"] == [["orderIdList", "origClientOrderIdList"]]
+    assert info["arrayWithout"] == "symbol"
+    [plain] = import_pages([PAGES / "order.types.md"], tmp_path / "other", write=False)
+    assert "requireAny" not in json.loads(plain.text)["x-binance"]
