@@ -10,7 +10,12 @@ OLDEST_TEST_PINS := pytest==9.2.0 pytest-asyncio==1.5.0 hypothesis==6.170.17 pyt
 RUNTIME_TESTS := $(filter-out $(wildcard tests/test_codegen.py tests/test_converter.py \
 	tests/test_docs_*.py tests/test_events.py tests/test_new_method.py),$(wildcard tests/test_*.py))
 
-.PHONY: demo test regen bench reliability clean
+# The docs pages (Markdown, as scraped); the method pages are every page but the event and
+# error-code pages. `make docs` re-imports them all; `make docs-check` only compares.
+DOCS ?= ../shared/docs-pages/usdm
+DOC_PAGES = $(sort $(filter-out %/error-code.md $(DOCS)/user-data-streams/Event-%,$(shell find $(DOCS) -name '*.md' 2>/dev/null)))
+
+.PHONY: demo test regen docs docs-check bench reliability clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +51,18 @@ test: $(VENV)/.installed-test $(OLDEST)/.installed
 	$(PY) -m pytest -m ""
 	BINANCE_USDM_WS_NO_INTERNALS=1 $(PY) -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
 	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
+
+## docs: re-import every method page of $(DOCS) into schema/, then regenerate src/
+## (after a docs change; then review `git diff`, see schema/README.md)
+docs: $(VENV)/.installed-test
+	$(if $(DOC_PAGES),,$(error no pages in DOCS=$(DOCS)))
+	$(PY) -m codegen.docs import $(DOC_PAGES)
+	$(PY) -m codegen
+
+## docs-check: exit 1 when schema/ and the pages of $(DOCS) disagree (writes nothing)
+docs-check: $(VENV)/.installed-test
+	$(if $(DOC_PAGES),,$(error no pages in DOCS=$(DOCS)))
+	$(PY) -m codegen.docs check $(DOC_PAGES)
 
 ## bench: the benchmarks in bench/ (not part of test); results in bench/results/, summary in bench/RESULTS.md
 bench: $(VENV)/.installed

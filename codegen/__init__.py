@@ -36,7 +36,11 @@ def _is_generated(path: Path) -> bool:
 
 def _leftovers(files: Mapping[str, str], out_dir: Path) -> list[Path]:
     """Generated files in ``out_dir`` that the schema no longer produces."""
-    return sorted(p for p in out_dir.glob("*.py") if p.name not in files and _is_generated(p))
+    return sorted(
+        p
+        for p in out_dir.rglob("*.py")
+        if p.relative_to(out_dir).as_posix() not in files and _is_generated(p)
+    )
 
 
 def diff(files: Mapping[str, str], out_dir: Path) -> str:
@@ -77,6 +81,7 @@ def write(files: Mapping[str, str], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in sorted(files.items()):
         path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             if not _is_generated(path):
                 raise SchemaError(f"{path} exists and is not generated; refusing to overwrite it")

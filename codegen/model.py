@@ -36,13 +36,18 @@ SECURITY_AUTH = {
     "NONE": "NONE",
     "USER_STREAM": "API_KEY",
     "MARKET_DATA": "API_KEY",
+    "TRADE": "SIGNED",
+    "USER_DATA": "SIGNED",
 }
-"""Security type -> the runtime's ``Auth`` member. Signed types are not supported yet."""
+"""Security type -> the runtime's ``Auth`` member. The runtime does not sign yet: it sends
+``SIGNED`` methods with ``apiKey`` and ``timestamp`` only (the server answers -1022)."""
 
 #: Keyword arguments every generated method has; no parameter may take these names.
 RESERVED_ARGS = frozenset({"api_key", "return_rate_limits", "timeout", "self"})
 #: Wire parameters the runtime fills in itself.
 AUTH_PARAMS = frozenset({"apiKey"})
+#: ... and for signed methods (security TRADE, USER_DATA) these too.
+SIGNED_PARAMS = frozenset({"apiKey", "timestamp", "signature"})
 
 
 class SchemaError(Exception):
@@ -60,6 +65,8 @@ class Param:
     description: str
     to_wire: str
     """Python expression turning the argument ``name`` into its wire value."""
+    base_annotation: str = ""
+    """``annotation`` without the optional ``| None`` (``str`` for ``symbol``)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,12 @@ class Method:
     sends_api_key: bool
     result_schema: Mapping[str, Any]
     local_defs: Mapping[str, Any]
+    require_any: tuple[tuple[Param, ...], ...] = ()
+    """Groups of parameters of which at least one must be sent (``x-binance.requireAny``)."""
+    array_without: Param | None = None
+    """The parameter without which ``result`` is a list (``x-binance.arrayWithout``)."""
+    weight_by: tuple[str, int, tuple[tuple[int | None, int], ...]] | None = None
+    """``MethodInfo.weight_by`` (``x-binance.weightBy``)."""
 
     @property
     def result_class(self) -> str:
@@ -100,6 +113,15 @@ class Method:
     @property
     def response_class(self) -> str:
         return f"{self.class_prefix}Response"
+
+    @property
+    def list_response_class(self) -> str:
+        """The reply whose ``result`` is a list, when ``array_without`` is not sent."""
+        return f"{self.class_prefix}ListResponse"
+
+    @property
+    def signed(self) -> bool:
+        return self.auth == "SIGNED"
 
 
 @dataclass(frozen=True)
@@ -386,9 +408,10 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
     required = set(params_schema.get("required", []))
     params = []
     sends_api_key = False
+    filled = SIGNED_PARAMS if SECURITY_AUTH[security] == "SIGNED" else AUTH_PARAMS
     for wire_name, schema in params_schema.get("properties", {}).items():
-        if wire_name in AUTH_PARAMS:
-            sends_api_key = True
+        if wire_name in filled:
+            sends_api_key = sends_api_key or wire_name in AUTH_PARAMS
             continue
         py_name = snake_case(wire_name)
         where = f"{path}: params.{wire_name}"
@@ -403,13 +426,38 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
                 required=wire_name in required,
                 description=" ".join(str(schema.get("description", "")).split()),
                 to_wire=to_wire.format(py_name),
+                base_annotation=annotation,
             )
         )
     if sends_api_key and security == "NONE":
         raise SchemaError(f"{path}: security NONE cannot send apiKey")
-    if not sends_api_key and SECURITY_AUTH[security] == "API_KEY":
+    if not sends_api_key and SECURITY_AUTH[security] != "NONE":
         raise SchemaError(f"{path}: security {security} needs params.properties.apiKey")
     params.sort(key=lambda p: (not p.required, p.name))
+    by_wire = {p.wire: p for p in params}
+
+    def param(wire_name: str, key: str, optional: bool = True) -> Param:
+        found = by_wire.get(wire_name)
+        if found is None or (optional and found.required):
+            raise SchemaError(
+                f"{path}: x-binance.{key} names {wire_name!r}, which is not an optional parameter"
+            )
+        return found
+
+    require_any = tuple(
+        tuple(param(w, "requireAny") for w in group_) for group_ in info.get("requireAny", [])
+    )
+    array_without = param(info["arrayWithout"], "arrayWithout") if "arrayWithout" in info else None
+    weight_by = None
+    if "weightBy" in info:
+        rule = info["weightBy"]
+        param(rule["param"], "weightBy")
+        steps: tuple[tuple[int | None, int], ...] = (
+            ((None, rule["present"]),)
+            if "present" in rule
+            else tuple((s["upTo"], s["weight"]) for s in rule["steps"])
+        )
+        weight_by = (rule["param"], rule["absent"], steps)
     local_defs = {
         prefix + name: _rewrite_refs(schema, prefix, path)
         for name, schema in document.get("$defs", {}).items()
@@ -433,6 +481,9 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
         sends_api_key=sends_api_key,
         result_schema=_rewrite_refs(copy.deepcopy(properties["result"]), prefix, path),
         local_defs=local_defs,
+        require_any=require_any,
+        array_without=array_without,
+        weight_by=weight_by,
     )
 
 

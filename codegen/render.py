@@ -3,7 +3,10 @@
 - ``models.py``: datamodel-code-generator, run on one JSON Schema document
   assembled from the model, with our template (``templates/dataclass.jinja2``)
   overriding its dataclass template so that it emits attrs classes.
-- ``methods.py``: our Jinja template ``templates/methods.py.jinja2``.
+- ``methods/``: one module per method group (``methods/order.py``: ``order.*``,
+  template ``templates/methods_group.py.jinja2``), and ``methods/__init__.py``
+  (``methods_init.py.jinja2``) composing them into ``AsyncApi``, ``Api`` and
+  ``METHODS``; both share ``methods_macros.jinja2``.
 - ``event_models.py`` (when ``schema/events/`` has events): the event models,
   rendered like ``models.py``, and ``KnownEvent``, their union tagged by ``e``.
 - ``__init__.py``: says what the folder is.
@@ -49,6 +52,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["wrap"] = _wrap
     env.filters["error_class"] = _error_class_name
+    env.filters["pyrepr"] = repr
     return env
 
 
@@ -125,6 +129,31 @@ def _refs(node: Any) -> Iterable[str]:
             yield from _refs(item)
 
 
+def _is_object(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "object" and "properties" in schema
+
+
+def _hoist(schema: dict[str, Any], name: str, available: dict[str, Any]) -> dict[str, Any]:
+    """Move an inline object to ``$defs`` as ``name`` (its fields too); return the ``$ref``."""
+    if name in available:
+        raise SchemaError(f"the class name {name} is already taken")
+    available[name] = schema
+    _hoist_fields(schema, name.removesuffix("Item"), available)
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _hoist_fields(schema: dict[str, Any], prefix: str, available: dict[str, Any]) -> None:
+    """Give the inline objects in an object's fields a class each: ``<prefix><Field>`` (a
+    list's items: the field's name without its plural ``s``), not datamodel-code-generator's
+    ``Asset1``."""
+    for wire, prop in (schema.get("properties") or {}).items():
+        field = wire[:1].upper() + wire[1:]
+        if _is_object(prop):
+            schema["properties"][wire] = _hoist(prop, prefix + field, available)
+        elif prop.get("type") == "array" and _is_object(prop.get("items")):
+            prop["items"] = _hoist(prop["items"], prefix + field.removesuffix("s"), available)
+
+
 def models_schema(api: Api) -> dict[str, Any]:
     """The one JSON Schema document datamodel-code-generator renders into ``models.py``.
 
@@ -141,13 +170,32 @@ def models_schema(api: Api) -> dict[str, Any]:
         available.update(copy.deepcopy(dict(method.local_defs)))
         result = copy.deepcopy(dict(method.result_schema))
         result.setdefault("description", f"Result of {method.wire}.")
+        if result.get("type") == "array" and _is_object(result.get("items")):
+            # A list result (account.balance): its items get the class <Prefix>Item.
+            result["items"] = _hoist(result["items"], f"{method.class_prefix}Item", available)
         available[method.result_class] = result
+        for name, schema in list(available.items()):
+            if name == method.result_class or name in method.local_defs:
+                _hoist_fields(schema, method.class_prefix, available)
         response = copy.deepcopy(dict(envelope_response))
         response["description"] = f"Reply to {method.wire}: {method.title}."
         response["properties"] = dict(response["properties"])
         response["properties"]["result"] = {"$ref": f"#/$defs/{method.result_class}"}
         available[method.response_class] = response
         roots.append(method.response_class)
+        if method.array_without is not None:
+            listed = copy.deepcopy(response)
+            listed["description"] = (
+                f"Reply to {method.wire} without {method.array_without.wire}: {method.title}."
+            )
+            listed["properties"]["result"] = {
+                "type": "array",
+                "items": {"$ref": f"#/$defs/{method.result_class}"},
+            }
+            if method.list_response_class in available:
+                raise SchemaError(f"{method.source}: {method.list_response_class} is taken")
+            available[method.list_response_class] = listed
+            roots.append(method.list_response_class)
     keep: dict[str, Any] = {}
     todo = list(roots)
     while todo:
@@ -260,9 +308,19 @@ def _public_names(source: str) -> list[str]:
     return sorted(n for n in names if not n.startswith("_"))
 
 
-def render_methods(api: Api) -> str:
-    template = _environment().get_template("methods.py.jinja2")
-    return _format(template.render(api=api, header=_header(api.sources)), "methods.py")
+def render_methods(api: Api) -> dict[str, str]:
+    """``methods/<group>.py`` for each group, and ``methods/__init__.py``."""
+    env = _environment()
+    files: dict[str, str] = {}
+    for group in api.groups:
+        name = f"methods/{group.attr}.py"
+        header = _header(m.source for m in group.methods)
+        text = env.get_template("methods_group.py.jinja2").render(group=group, header=header)
+        files[name] = _format(text, name)
+    header = _header(m.source for m in api.methods)
+    text = env.get_template("methods_init.py.jinja2").render(api=api, header=header)
+    files["methods/__init__.py"] = _format(text, "methods/__init__.py")
+    return files
 
 
 def render_package(api: Api) -> str:
@@ -282,7 +340,7 @@ def render(api: Api) -> Mapping[str, str]:
     files = {
         "__init__.py": render_package(api),
         "models.py": render_models(api),
-        "methods.py": render_methods(api),
+        **render_methods(api),
     }
     if api.events:
         files["event_models.py"] = render_events(api)

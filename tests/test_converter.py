@@ -6,6 +6,7 @@ import enum
 import json
 import types
 import typing
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -61,6 +62,7 @@ def strategy(tp: Any) -> st.SearchStrategy[Any]:
         int: st.integers(),
         bool: st.booleans(),
         float: st.floats(allow_nan=False, allow_infinity=False),
+        Decimal: st.decimals(allow_nan=False, allow_infinity=False, places=8),
     }
     return simple[tp]
 

@@ -1,7 +1,7 @@
 """Adding a method is adding one schema file and running codegen.
 
-The package is copied under another name, the fixture methods (session.status,
-depth, a made-up everything-method) are added to a copy of schema/, codegen
+The package is copied under another name, a made-up method (the fixture's
+``v2/fixture.everything``) is added to a copy of schema/, codegen
 regenerates into the copy, and the result is type-checked, imported and
 called against the emulator.
 """
@@ -25,7 +25,7 @@ from codegen.__main__ import main as codegen_main
 from .conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "data" / "fixture_schema"
-NEW_METHODS = ["session.status.json", "depth.json", "v2_fixture.everything.json"]
+NEW_METHODS = ["v2_fixture.everything.json"]
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +53,13 @@ def bus_alt(alt_root: Path) -> Iterator[ModuleType]:
 
 
 async def test_the_new_method_is_callable(bus_alt: ModuleType) -> None:
-    assert not hasattr(binance_usdm_ws.AsyncClient(), "session")  # really new
+    assert not hasattr(binance_usdm_ws.AsyncClient(), "fixture")  # really new
     clock = FakeClock()
     async with Emulator(clock=clock) as emulator:
         async with bus_alt.AsyncClient(url=emulator.url) as client:
-            reply = await client.session.status()
+            assert callable(client.fixture.everything_v2)
             # Existing methods are still there.
+            reply = await client.session.status()
             assert callable(client.user_data_stream.ping)
     assert isinstance(reply, bus_alt.SessionStatusResponse)
     assert isinstance(reply.result, bus_alt.SessionStatusResult)
@@ -66,6 +67,7 @@ async def test_the_new_method_is_callable(bus_alt: ModuleType) -> None:
     assert reply.result.api_key is None
     assert reply.result.return_rate_limits is True
     assert bus_alt.METHODS["session.status"].weight == 2
+    assert bus_alt.METHODS["v2/fixture.everything"].weight == 3
     assert emulator.requests[-1] == {"id": reply.id, "method": "session.status"}
 
 

@@ -119,11 +119,23 @@ def fresh_document(page: DocsPage, enums: Enums | None = None) -> dict[str, Any]
         "docs": page.docs_url,
         "source": {page.language: _baseline(page)},
     }
+    _rules(document["x-binance"], page)
     document["type"] = "object"
     document["properties"] = {"params": params, "result": infer(page.result)}
     document["required"] = ["params", "result"]
     document["examples"] = [_sample(page)]
     return document
+
+
+def _rules(info: dict[str, Any], page: DocsPage) -> dict[str, Any]:
+    """Add to ``info`` what the notes under the page's table say: ``requireAny`` ("Either
+    `a` or `b` must be sent"), ``arrayWithout`` ("If the symbol is not sent, … in an
+    array"); what a page does not say is left as curated."""
+    if page.require_any:
+        info["requireAny"] = [list(group) for group in page.require_any]
+    if page.array_without is not None:
+        info["arrayWithout"] = page.array_without
+    return info
 
 
 def page_notes(page: DocsPage, *, fresh: bool, enums: Enums | None = None) -> list[str]:
@@ -134,10 +146,13 @@ def page_notes(page: DocsPage, *, fresh: bool, enums: Enums | None = None) -> li
     elif page.title.endswith("(SIGNED)"):
         notes.append(
             f"the title says SIGNED, not which type: {page.security} assumed (API key and "
-            "signature); signed methods need request signing, which codegen refuses"
+            "signature); the SDK does not sign yet: it sends them without a signature"
         )
     elif page.security in _SIGNED:
-        notes.append(f"security {page.security} needs request signing, which codegen refuses")
+        notes.append(
+            f"security {page.security} is signed; the SDK does not sign yet: it sends "
+            "apiKey and timestamp without a signature"
+        )
     if not fresh:
         return notes
     notes.append(
@@ -224,6 +239,8 @@ class _Merger:
         self.fact(info, "security", page.security or "NONE")
         self.weight()
         self.fact(info, "docs", page.docs_url)
+        for key, docs in _rules({}, page).items():
+            self.fact(info, key, docs)
         if "idempotent" not in info:
             info["idempotent"] = False
             self.change("+", "idempotent", "false, the safe default")

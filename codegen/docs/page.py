@@ -104,6 +104,10 @@ _METHOD = re.compile(r"^(v[0-9]+/)?[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)?$")
 _LANGUAGE_SEGMENT = re.compile(r"/docs/[a-z]{2}-[A-Z]{2}/")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _SEPARATOR = re.compile(r"\|[\s:|-]+\|?")
+# The notes under a parameter table: "Either `orderId` or `origClientOrderId` must be sent",
+# "If the symbol is not sent, prices for all symbols will be returned in an array".
+_EITHER = re.compile(r"Either\s+`(?P<a>\w+)`\s+or\s+`(?P<b>\w+)`\s+must be sent", re.I)
+_ARRAY_WITHOUT = re.compile(r"If the `?(?P<name>\w+)`? is not sent\b.*\bin an array", re.I)
 
 
 class DocsError(Exception):
@@ -150,6 +154,10 @@ class DocsPage:
     response: dict[str, Any]
     repairs: tuple[str, ...]
     """What was repaired in the JSON samples, for the report: ``page:line: what``."""
+    require_any: tuple[tuple[str, ...], ...] = ()
+    """From the notes under the table: "Either `a` or `b` must be sent" -> ``(("a", "b"),)``."""
+    array_without: str | None = None
+    """From the notes: "If the symbol is not sent, … in an array" -> ``"symbol"``."""
 
     @property
     def docs_url(self) -> str:
@@ -410,6 +418,14 @@ class _Reader:
         ]
         return value, start + 1
 
+    def param_notes(self) -> tuple[tuple[tuple[str, ...], ...], str | None]:
+        """The rules the notes under the parameter table state (see ``_EITHER``)."""
+        section = self.section("params")
+        text = "" if section is None else " ".join(line for _, line in section.body)
+        groups = tuple((m["a"], m["b"]) for m in _EITHER.finditer(text))
+        array = _ARRAY_WITHOUT.search(text)
+        return groups, None if array is None else array["name"]
+
     def params(self) -> tuple[ParamRow, ...]:
         section = self.section("params")
         if section is None:
@@ -647,6 +663,7 @@ def _parse_section(reader: _Reader) -> DocsPage:
     if "result" not in response:
         raise reader.error("the response sample has no 'result'", reader.required("response"), line)
     description_section = reader.section("description")
+    require_any, array_without = reader.param_notes()
     return DocsPage(
         name=reader.name,
         language=reader.language,
@@ -660,4 +677,6 @@ def _parse_section(reader: _Reader) -> DocsPage:
         request=request,
         response=response,
         repairs=tuple(reader.repairs),
+        require_any=require_any,
+        array_without=array_without,
     )

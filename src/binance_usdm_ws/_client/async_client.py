@@ -122,7 +122,7 @@ class AsyncClient(AsyncApi):
         self._max_pending = max_pending
         self._in_flight = 0
         self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._policies: dict[str, tuple[Cost, int]] = {}  # method -> (cost, retries)
+        self._policies: dict[tuple[str, int], tuple[Cost, int]] = {}  # (method, weight) -> policy
 
     def __repr__(self) -> str:
         key = redact(self._api_key) if self._api_key else None
@@ -282,18 +282,20 @@ class AsyncClient(AsyncApi):
         An attempt (:meth:`_attempt`) paces, takes a slot, gets a connection,
         sends and decodes; after a failed one :meth:`_retry_delay` decides.
         """
-        if auth is Auth.API_KEY:
+        if auth is not Auth.NONE:  # SIGNED: the signature comes with the signing issue
             key = api_key if api_key is not None else self._api_key
             if not key:
                 raise ValueError(
                     f"{method} needs an API key: pass api_key= to AsyncClient or to the call"
                 )
             params["apiKey"] = key
+            if auth is Auth.SIGNED:
+                params.setdefault("timestamp", int(self._clock.time() * 1000))
         if return_rate_limits is not None:
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
             timeout = self._timeout
-        cost, retries = self._policies.get(method) or self._policy(method)
+        cost, retries = self._policy(method, params)
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         retried = 0
         resend = False
@@ -336,12 +338,16 @@ class AsyncClient(AsyncApi):
             raise failure
         return delay
 
-    def _policy(self, method: str) -> tuple[Cost, int]:
-        """What one call of ``method`` costs in rate limits, and how often it may be retried."""
+    def _policy(self, method: str, params: dict[str, Any]) -> tuple[Cost, int]:
+        """What one call of ``method`` with ``params`` costs in rate limits, and how often
+        it may be retried."""
         info = METHODS.get(method)
-        weight = info.weight if info is not None and isinstance(info.weight, int) else 1
-        retries = self._retries if info is not None and info.idempotent else 0
-        policy = self._policies[method] = (self._limiter.cost({"REQUEST_WEIGHT": weight}), retries)
+        weight = info.weight_of(params) if info is not None else 1
+        policy = self._policies.get((method, weight))
+        if policy is None:
+            retries = self._retries if info is not None and info.idempotent else 0
+            cost = self._limiter.cost({"REQUEST_WEIGHT": weight})
+            policy = self._policies[method, weight] = (cost, retries)
         return policy
 
     async def _attempt(

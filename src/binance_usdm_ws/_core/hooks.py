@@ -6,7 +6,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from .._generated.models import RateLimit
@@ -30,6 +30,8 @@ class Auth(enum.Enum):
     NONE = "NONE"
     API_KEY = "API_KEY"
     """Security USER_STREAM / MARKET_DATA: ``apiKey`` in params, no signature."""
+    SIGNED = "SIGNED"
+    """Security TRADE / USER_DATA: ``apiKey``, ``timestamp`` and a signature (not sent yet)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -43,6 +45,19 @@ class MethodInfo:
     idempotent: bool
     """Sending the request twice has the effect of sending it once (safe to retry)."""
     docs: str
+    weight_by: tuple[str, int, tuple[tuple[int | None, int], ...]] | None = None
+    """When the weight depends on a parameter: its wire name, the weight when it is not
+    sent, and ``(up_to, weight)`` steps for when it is (``up_to`` ``None``: any value)."""
+
+    def weight_of(self, params: Mapping[str, Any]) -> int:
+        """The weight of one call with ``params`` (1 when the docs give only text)."""
+        if self.weight_by is None:
+            return self.weight if isinstance(self.weight, int) else 1
+        name, absent, steps = self.weight_by
+        value = params.get(name)
+        if value is None:
+            return absent
+        return next((w for up_to, w in steps if up_to is None or value <= up_to), steps[-1][1])
 
 
 class AsyncRequester(abc.ABC):

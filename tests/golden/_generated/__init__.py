@@ -2,6 +2,7 @@
 #   fixture_schema/envelope.json
 #   fixture_schema/methods/depth.json
 #   fixture_schema/methods/session.status.json
+#   fixture_schema/methods/ticker.price.json
 #   fixture_schema/methods/userDataStream.ping.json
 #   fixture_schema/methods/v2_fixture.everything.json
 #   fixture_schema/events/fixtureExpired.json

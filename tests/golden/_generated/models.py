@@ -2,6 +2,7 @@
 #   fixture_schema/envelope.json
 #   fixture_schema/methods/depth.json
 #   fixture_schema/methods/session.status.json
+#   fixture_schema/methods/ticker.price.json
 #   fixture_schema/methods/userDataStream.ping.json
 #   fixture_schema/methods/v2_fixture.everything.json
 # Do not edit it by hand: change schema/ and run `python -m codegen`.
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal, TypeAlias
 
@@ -158,6 +160,35 @@ class SessionStatusResult:
 
 
 @attrs.frozen(kw_only=True)
+class TickerPriceListResponse:
+    """Reply to ticker.price without symbol: Symbol Price Ticker."""
+
+    id: RequestId
+    status: Literal[200]
+    result: list[TickerPriceResult]
+    rate_limits: list[RateLimit] | None = attrs.field(default=None, metadata={"wire": "rateLimits"})
+
+
+@attrs.frozen(kw_only=True)
+class TickerPriceResponse:
+    """Reply to ticker.price: Symbol Price Ticker."""
+
+    id: RequestId
+    status: Literal[200]
+    result: TickerPriceResult
+    rate_limits: list[RateLimit] | None = attrs.field(default=None, metadata={"wire": "rateLimits"})
+
+
+@attrs.frozen(kw_only=True)
+class TickerPriceResult:
+    """Result of ticker.price."""
+
+    symbol: str
+    price: Decimal
+    time: int
+
+
+@attrs.frozen(kw_only=True)
 class UserDataStreamPingResponse:
     """Reply to userDataStream.ping: Keepalive User Data Stream (USER_STREAM)."""
 
@@ -190,6 +221,9 @@ __all__ = [
     "RequestId",
     "SessionStatusResponse",
     "SessionStatusResult",
+    "TickerPriceListResponse",
+    "TickerPriceResponse",
+    "TickerPriceResult",
     "UserDataStreamPingResponse",
     "UserDataStreamPingResult",
 ]
