@@ -122,7 +122,8 @@ class AsyncClient(AsyncApi):
         self._max_pending = max_pending
         self._in_flight = 0
         self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._policies: dict[tuple[str, int], tuple[Cost, int]] = {}  # (method, weight) -> policy
+        # method (or (method, weight) when the weight depends on the call) -> policy
+        self._policies: dict[str | tuple[str, int], tuple[Cost, int]] = {}
 
     def __repr__(self) -> str:
         key = redact(self._api_key) if self._api_key else None
@@ -295,7 +296,7 @@ class AsyncClient(AsyncApi):
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
             timeout = self._timeout
-        cost, retries = self._policy(method, params)
+        cost, retries = self._policies.get(method) or self._policy(method, params)
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         retried = 0
         resend = False
@@ -343,11 +344,12 @@ class AsyncClient(AsyncApi):
         it may be retried."""
         info = METHODS.get(method)
         weight = info.weight_of(params) if info is not None else 1
-        policy = self._policies.get((method, weight))
+        key = (method, weight) if info is not None and info.weight_by else method
+        policy = self._policies.get(key)
         if policy is None:
             retries = self._retries if info is not None and info.idempotent else 0
             cost = self._limiter.cost({"REQUEST_WEIGHT": weight})
-            policy = self._policies[method, weight] = (cost, retries)
+            policy = self._policies[key] = (cost, retries)
         return policy
 
     async def _attempt(
