@@ -325,9 +325,9 @@ def render_methods(api: Api) -> dict[str, str]:
     return files
 
 
-#: Options every command of the command line has (and -h, -v); no parameter may take them.
+#: Options of every API command (and `command`, the namespace's): no parameter may take them.
 CLI_OPTIONS = frozenset(
-    {"--help", "--verbose", "--api-key", "--testnet", "--url", "--json", "--timeout"}
+    {"--help", "--verbose", "--api-key", "--testnet", "--url", "--json", "--timeout", "--command"}
 )
 
 
