@@ -119,6 +119,8 @@ def test_missing_required_options_and_either_or_pairs_exit_2(
     status, _, err = run(capsys, "order", "cancel", "--symbol", "BTCUSDT", *connection)
     assert status == 2 and len(err.splitlines()) == 2
     assert "send orderId or origClientOrderId" in err
+    status, _, err = run(capsys, "order", "place", *ORDER, "--time", "GTD", *connection)
+    assert status == 2 and "unrecognized arguments: --time GTD" in err  # no abbreviations
     status, _, err = run(capsys, "account", "balance-v2", "--url", emulator.url)
     assert status == 2 and "--api-key or set BINANCE_API_KEY" in err
     assert not emulator.requests

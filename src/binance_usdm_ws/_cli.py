@@ -151,6 +151,7 @@ def _add_method_commands(commands: Any, parents: list[argparse.ArgumentParser]) 
             parents=parents,
             help=command.title,
             usage="%(prog)s [options]",
+            allow_abbrev=False,  # --price is never --price-match
             description=f"{about} (wire method {command.method}, security {command.security})",
         )
         sub.set_defaults(_command=command, _parser=sub)
