@@ -67,6 +67,10 @@ class Param:
     """Python expression turning the argument ``name`` into its wire value."""
     base_annotation: str = ""
     """``annotation`` without the optional ``| None`` (``str`` for ``symbol``)."""
+    kind: str = "string"
+    """What the command line parses: ``string``, ``decimal``, ``integer``, ``number``,
+    ``boolean`` or ``enum`` (then ``choices``)."""
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,15 @@ def _annotation(schema: Mapping[str, Any], where: str) -> tuple[str, str]:
     if kind == "number":
         return "float", "{}"
     raise SchemaError(f"{where}: unsupported parameter type {kind!r}")
+
+
+def _kind(schema: Mapping[str, Any]) -> str:
+    """The command line's name for a parameter's type (``_annotation`` checked it)."""
+    if "enum" in schema:
+        return "enum"
+    if schema.get("format") == "decimal":
+        return "decimal"
+    return str(schema["type"])
 
 
 _PYTHON_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -427,6 +440,8 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
                 description=" ".join(str(schema.get("description", "")).split()),
                 to_wire=to_wire.format(py_name),
                 base_annotation=annotation,
+                kind=_kind(schema),
+                choices=tuple(schema.get("enum", ())),
             )
         )
     if sends_api_key and security == "NONE":

@@ -9,6 +9,8 @@
   ``METHODS``; both share ``methods_macros.jinja2``.
 - ``event_models.py`` (when ``schema/events/`` has events): the event models,
   rendered like ``models.py``, and ``KnownEvent``, their union tagged by ``e``.
+- ``cli.py``: ``COMMANDS``, every method as a command line command with its options
+  (``templates/cli.py.jinja2``), data that ``binance_usdm_ws._cli`` builds argparse from.
 - ``__init__.py``: says what the folder is.
 
 Property names come from ``x-python-name`` where the schema gives one (passed
@@ -34,7 +36,7 @@ from typing import Any
 
 import jinja2
 
-from .model import Api, SchemaError, python_names
+from .model import Api, SchemaError, python_names, snake_case
 
 __all__ = ["GENERATED_MARKER", "render"]
 
@@ -323,12 +325,45 @@ def render_methods(api: Api) -> dict[str, str]:
     return files
 
 
+#: Options of every API command (and `command`, the namespace's): no parameter may take them.
+CLI_OPTIONS = frozenset(
+    {"--help", "--verbose", "--api-key", "--testnet", "--url", "--json", "--timeout", "--command"}
+)
+
+
+def _kebab(name: str) -> str:
+    return name.rstrip("_").replace("_", "-")
+
+
+def render_cli(api: Api) -> str:
+    """``cli.py``: each method as ``<group> <name>`` (``depth`` alone), sorted that way."""
+    commands = []
+    for method in api.methods:
+        group = snake_case(method.group_wire) if method.group_wire else None
+        for param in method.params:
+            if "--" + _kebab(param.name) in CLI_OPTIONS:
+                raise SchemaError(f"{method.source}: params.{param.wire} would be a CLI option")
+        commands.append(
+            {
+                "group": _kebab(group) if group else None,
+                "name": _kebab(method.name),
+                "method": method,
+                "client_path": (group, method.name) if group else (method.name,),
+            }
+        )
+    commands.sort(key=lambda c: (c["group"] or "", c["name"]))
+    header = _header(m.source for m in api.methods)
+    text = _environment().get_template("cli.py.jinja2").render(commands=commands, header=header)
+    return _format(text, "cli.py")
+
+
 def render_package(api: Api) -> str:
     sources = (*api.sources, *api.event_sources)
     return _header(sources) + (
         '"""The generated surface of the SDK: everything in this folder is written by\n'
         "``python -m codegen`` from schema/ and never edited by hand.\n\n"
         "``models`` and ``event_models`` are the attrs models of replies and stream events;\n"
+        "``cli`` describes every method as a command of the command line;\n"
         "``methods`` builds each request's parameters and hands them to the client's\n"
         '``_request`` (:mod:`binance_usdm_ws._core.hooks`).\n"""\n\n'
         "__all__: list[str] = []\n"
@@ -340,6 +375,7 @@ def render(api: Api) -> Mapping[str, str]:
     files = {
         "__init__.py": render_package(api),
         "models.py": render_models(api),
+        "cli.py": render_cli(api),
         **render_methods(api),
     }
     if api.events:

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
 import attrs
@@ -20,6 +21,7 @@ import attrs
 from ._client import AsyncClient
 from ._core.converter import CONVERTER
 from ._core.events import UnknownEvent, ms_to_datetime
+from ._generated.cli import COMMANDS, Command, Option
 from ._generated.models import RateLimit
 from ._services import keepalive as ka
 from ._services.user_stream import StreamGap, StreamItem
@@ -32,8 +34,8 @@ T = TypeVar("T")
 
 DEMO_API_KEY = "demoApiKey0123456789demoApiKey0123456789demoApiKey0123456789abcd"
 _ABOUT = (
-    "Binance USDⓈ-M Futures WebSocket API: listenKey tools, the user data stream, "
-    "demo and emulator."
+    "Binance USDⓈ-M Futures WebSocket API: every method as a command (`order place --help`), "
+    "listenKey tools, the user data stream, demo and emulator."
 )
 
 # What --json prints of a keepalive event, in this order, after event, apiKey and at.
@@ -68,9 +70,9 @@ def _describe(event: ka.KeepaliveEvent) -> str:
     return repr(event)
 
 
-def _client(args: argparse.Namespace) -> AsyncClient:
+def _client(args: argparse.Namespace, need_key: bool = True) -> AsyncClient:
     api_key = args.api_key or os.environ.get("BINANCE_API_KEY")
-    if not api_key:
+    if not api_key and need_key:
         raise UsageError("an API key is needed: pass --api-key or set BINANCE_API_KEY")
     return _checked(
         AsyncClient, api_key=api_key, url=args.url, testnet=args.testnet, timeout=args.timeout
@@ -102,16 +104,89 @@ async def _unless_stopped(awaitable: Awaitable[T], stopping: asyncio.Future[Any]
     return None
 
 
-async def _one_call(args: argparse.Namespace) -> None:
-    method = f"userDataStream.{args.command}"
-    async with _client(args) as client:
-        reply = await getattr(client.user_data_stream, args.command)()
-        if args.json:
-            print(json.dumps({"method": method, **CONVERTER.unstructure(reply)}))
-        else:
-            result = CONVERTER.unstructure(reply.result)
-            print(f"{method}: " + (", ".join(f"{k}={v}" for k, v in result.items()) or "ok"))
-            print(f"rate limits: {_rate_limits(reply.rate_limits)}")
+def _decimal(text: str) -> Decimal:
+    with contextlib.suppress(InvalidOperation):
+        if (value := Decimal(text)).is_finite():
+            return value
+    raise argparse.ArgumentTypeError(f"not a decimal: {text!r}")
+
+
+def _boolean(text: str) -> bool:
+    if text not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"not true or false: {text!r}")
+    return text == "true"
+
+
+_TYPES: dict[str, Callable[[str], Any]] = {
+    "decimal": _decimal,
+    "integer": int,
+    "number": float,
+    "boolean": _boolean,
+    "enum": str,
+}
+
+
+def _option_help(option: Option) -> str:
+    what = f"{option.kind}, {'required' if option.required else 'optional'}"
+    what += f": {' | '.join(option.choices)}" if option.choices else ""
+    return f"{what}. {option.description}".strip(". ").replace("%", "%%")
+
+
+def _add_method_commands(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """A command per generated method: ``order place --symbol ...`` (``depth`` alone)."""
+    groups: dict[str, Any] = {}
+    for command in COMMANDS:
+        where = commands
+        if command.group is not None:
+            if command.group not in groups:
+                wire = command.method.rpartition(".")[0].rpartition("/")[2]
+                parser = commands.add_parser(command.group, help=f"methods {wire}.*")
+                groups[command.group] = parser.add_subparsers(
+                    dest="_method", required=True, metavar="METHOD"
+                )
+            where = groups[command.group]
+        about = f"{command.title}. {command.description}".replace("%", "%%")
+        sub = where.add_parser(
+            command.name,
+            parents=parents,
+            help=command.title,
+            usage="%(prog)s [options]",
+            allow_abbrev=False,  # --price is never --price-match
+            description=f"{about} (wire method {command.method}, security {command.security})",
+        )
+        sub.set_defaults(_command=command, _parser=sub)
+        for option in command.options:
+            sub.add_argument(
+                option.flag,
+                dest=option.dest,
+                type=_TYPES.get(option.kind, str),
+                required=option.required,
+                choices=option.choices or None,
+                metavar=option.dest.upper(),
+                help=_option_help(option),
+            )
+
+
+async def _call(args: argparse.Namespace) -> None:
+    """Send one generated method through the client's method of the same name."""
+    command: Command = args._command
+    kwargs = {o.dest: getattr(args, o.dest) for o in command.options}
+    async with _client(args, need_key=command.security != "NONE") as client:
+        method: Any = client
+        for attr in command.client_path:
+            method = getattr(method, attr)
+        try:  # an either/or pair not sent: the method raises before sending anything
+            reply = await method(**{k: v for k, v in kwargs.items() if v is not None})
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    out = CONVERTER.unstructure(reply)
+    if args.json:
+        print(json.dumps({"method": command.method, **out}))
+        return
+    for row in out["result"] if isinstance(out["result"], list) else [out["result"]]:
+        text = (f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in row.items())
+        print(f"{command.method}: " + (", ".join(text) or "ok"))
+    print(f"rate limits: {_rate_limits(reply.rate_limits)}")
 
 
 async def _keepalive(args: argparse.Namespace) -> None:
@@ -235,11 +310,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds to wait for each reply (default: %(default)s)",
     )
     parser = argparse.ArgumentParser(prog="binance-usdm-ws", parents=[common], description=_ABOUT)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     api = functools.partial(commands.add_parser, parents=[common, connection])
-    api("start", help="create (or return the active) listenKey")
-    api("ping", help="keep the listenKey alive 60 more minutes")
-    api("stop", help="close the listenKey")
+    for name, about in [
+        ("start", "create (or return the active) listenKey"),
+        ("ping", "keep the listenKey alive 60 more minutes"),
+        ("stop", "close the listenKey"),
+    ]:  # short for `user-data-stream start|ping|stop`
+        alias = next(c for c in COMMANDS if c.method == f"userDataStream.{name}")
+        api(name, help=f"{about} (= user-data-stream {name})").set_defaults(_command=alias)
     keepalive = api("keepalive", help="keep the listenKey alive until Ctrl-C, then close it")
     keepalive.add_argument(
         "--interval", type=float, default=1800, help="seconds between pings (default: %(default)s)"
@@ -270,15 +349,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         dest="api_keys",
         help="an API key the emulator accepts (repeatable)",
     )
+    _add_method_commands(commands, [common, connection])
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run = {"keepalive": _keepalive, "events": _events, "demo": _demo, "emulator": _emulator}
     try:
-        asyncio.run(run.get(args.command, _one_call)(args))
+        asyncio.run(run.get(args.command, _call)(args))
         return 0
     except UsageError as exc:
-        parser.error(str(exc))
+        getattr(args, "_parser", parser).error(str(exc))
     except ApiError as exc:
         print(f"error: status {exc.status}, code {exc.code}: {exc.msg}", file=sys.stderr)
     except BinanceWsError as exc:

@@ -36,6 +36,7 @@
 ``python -m codegen`` from schema/ and never edited by hand.
 
 ``models`` and ``event_models`` are the attrs models of replies and stream events;
+``cli`` describes every method as a command of the command line;
 ``methods`` builds each request's parameters and hands them to the client's
 ``_request`` (:mod:`binance_usdm_ws._core.hooks`).
 """
