@@ -178,9 +178,10 @@ async def test_the_requests_a_burst_of_replies_wakes_go_out_in_one_write() -> No
 
     async def in_bursts_of_50(ws: ServerConnection, request: dict[str, Any]) -> None:
         burst.append((ws, request))
-        if len(burst) == 50:  # then all 50 replies at once: one read on the client
+        if len(burst) == 50:  # then all 50 replies in one write: one read on the client
             for peer, held in burst:
-                await peer.send(_reply_text(held))
+                peer.protocol.send_text(_reply_text(held).encode())
+            ws.send_data()  # (the server and the client share this loop: no read in between)
             burst.clear()
 
     async with _server(in_bursts_of_50) as url:
@@ -201,6 +202,8 @@ async def test_the_requests_a_burst_of_replies_wakes_go_out_in_one_write() -> No
                 await _ping(connection)  # sent as the first reply is read
 
             await asyncio.wait_for(asyncio.gather(*(twice() for _ in range(50))), 10)
-            assert len(writes) < 60  # 50 first requests, then the second 50 in a write or a few
+            # 50 first requests, then the second 50 in one write per read of replies (the
+            # kernel may split the burst in a few reads); without the cork: 100 writes
+            assert len(writes) <= 55, writes
         finally:
             await connection.close()

@@ -30,8 +30,8 @@ class Socket(ClientConnection):
 
     on_text: Callable[[str], None] | None = None
     on_alive: Callable[[], None] | None = None
-    _texts = 0  # text frames handed to on_text by the current data_received
-    _corked = False  # send_text_now holds frames until _uncork writes them at once
+    _texts = 0  # replies the current read handed to on_text
+    _held: list[bytes] | None = None  # while corked: the frames to write at once
 
     def send_text_now(self, text: str) -> bool:
         """Write one text frame if the connection is open and its write buffer not full
@@ -39,15 +39,15 @@ class Socket(ClientConnection):
         if self.paused or self.protocol.state is not State.OPEN:
             return False  # the caller tells "closing" (not sent) from "wait for the buffer"
         self.protocol.send_text(text.encode())
-        if not self._corked:
-            self._uncork()
+        if self._held is None:
+            self._write(self.protocol.data_to_send())
+        else:  # held apart: websockets' own writes (pongs) would flush them one by one
+            self._held += self.protocol.data_to_send()
         return True
 
-    def _uncork(self) -> None:  # writes all the protocol holds in one system call
-        self._corked = False
+    def _write(self, chunks: list[bytes]) -> None:
         try:
-            chunks = self.protocol.data_to_send()
-            self.transport.write(b"".join(chunks))
+            self.transport.write(b"".join(chunks))  # one system call for them all
             if not all(chunks):  # an end of stream (websockets writes its own: not seen here)
                 self.transport.close()
         except Exception:  # what send() does too: the connection is lost, the frame may be out
@@ -57,11 +57,16 @@ class Socket(ClientConnection):
     def data_received(self, data: bytes) -> None:
         self._texts = 0
         super().data_received(data)
-        if self._texts > 1 and not self._corked:
-            # The calls these replies settle resume in the loop's next round, in order,
-            # and may each send a request: cork, and write them all after the last one.
-            self._corked = True
+        if self._texts > 1 and self._held is None:
+            # The calls these replies settle resume in the loop's next round, in order, and
+            # may each send a request: hold the frames, write them after the last of them.
+            self._held = []
             self.loop.call_soon(self._uncork)
+
+    def _uncork(self) -> None:
+        held, self._held = self._held, None
+        if held and self.protocol.state is State.OPEN:  # never data after a close frame
+            self._write(held)
 
     def process_event(self, event: Event) -> None:
         if type(event) is Frame:
@@ -83,8 +88,7 @@ class Socket(ClientConnection):
 def uses_internals() -> bool:
     """True when :func:`dial` makes :class:`Socket` s (the shortcuts), False for the fallback."""
     return USE_INTERNALS and all(
-        callable(getattr(ClientConnection, name, None))
-        for name in ("process_event", "send_data", "data_received")
+        callable(getattr(ClientConnection, name, None)) for name in ("process_event", "send_data")
     )
 
 
