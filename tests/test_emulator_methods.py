@@ -20,7 +20,6 @@ from binance_usdm_ws._generated.spec import SPECS
 from binance_usdm_ws.errors import ApiError
 from binance_usdm_ws.testing import Emulator, FakeClock
 from binance_usdm_ws.testing._emulator import _HANDLERS, _Session
-from binance_usdm_ws.testing._exchange import Position
 from binance_usdm_ws.testing._wire import hmac_signature
 
 from .conftest import KEY_1, KEY_2
@@ -211,6 +210,18 @@ def test_the_checks_can_fail() -> None:
         (
             "order.place",
             signed(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="1e3"),
+            -1130,
+            "Data sent for parameter 'quantity' is not valid.",
+        ),
+        (
+            "order.place",
+            signed(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="1" + "0" * 15),
+            -1130,
+            "Data sent for parameter 'quantity' is not valid.",
+        ),
+        (
+            "order.place",
+            signed(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=float("inf")),
             -1130,
             "Data sent for parameter 'quantity' is not valid.",
         ),
@@ -461,7 +472,9 @@ def test_accounts_answer_from_their_state() -> None:
     emulator = Emulator(api_keys={KEY_1}, clock=FakeClock(), verify_signatures=False)
     session = _Session(True, NOW)
     assert ask(emulator, session, "v2/account.position", signed())["result"] == []
-    emulator.account(KEY_1).positions["BTCUSDT"] = Position(Decimal("0.5"), Decimal("48000"))
+    emulator.set_position(KEY_1, "BTCUSDT", "0.5", "48000")
+    with pytest.raises(ValueError):
+        emulator.set_position(KEY_1, "NOPE", "1", "1")
     emulator.account(KEY_1).balances["USDT"] = Decimal("2000")
     [position] = ask(emulator, session, "v2/account.position", signed())["result"]
     assert (position["symbol"], position["positionAmt"], position["unRealizedProfit"]) == (
@@ -478,6 +491,10 @@ def test_accounts_answer_from_their_state() -> None:
     assert status["totalInitialMargin"] == "1250.00000000"
     assert status["availableBalance"] == "1750.00000000"
     assert [p["symbol"] for p in status["positions"]] == ["BTCUSDT"]
+    huge = signed(symbol="BNBUSDT", side="SELL", type="LIMIT", timeInForce="GTC")
+    huge.update(quantity="9" * 14 + ".9", price="9" * 14)
+    assert ask(emulator, session, "order.place", huge)["status"] == 200
+    assert ask(emulator, session, "v2/account.status", signed())["status"] == 200
     v1 = ask(emulator, session, "account.status", signed())["result"]
     assert [p["symbol"] for p in v1["positions"]] == ["BTCUSDT", "ETHUSDT", "BNBUSDT"]
     [balance] = ask(emulator, session, "account.balance", signed())["result"]

@@ -99,7 +99,7 @@ from .._generated.spec import SPECS, MethodSpec
 from .._io.loop_thread import LoopThread
 from ..errors import redact
 from ._clock import wall_clock_ms
-from ._exchange import DEFAULT_BALANCES, DEFAULT_SYMBOLS, Account, Accounts, Market
+from ._exchange import DEFAULT_BALANCES, DEFAULT_SYMBOLS, Account, Accounts, Market, Position
 from ._faults import Faults
 from ._streams import UserStreams
 from ._wire import Reject as _Reject
@@ -366,6 +366,22 @@ class Emulator:
     def account(self, api_key: str) -> Account:
         """The API key's account (balances, positions, orders), created on first use."""
         return self._accounts.account(api_key)
+
+    def set_position(
+        self,
+        api_key: str,
+        symbol: str,
+        amount: Decimal | str,
+        entry_price: Decimal | str,
+        *,
+        leverage: int = 20,
+    ) -> None:
+        """Give the account a one-way position (``amount`` negative: short; 0: none)."""
+        if symbol not in self.market.symbols:
+            raise ValueError(f"the emulator has no symbol {symbol!r}")
+        self.account(api_key).positions[symbol] = Position(
+            Decimal(amount), Decimal(entry_price), leverage, self.clock()
+        )
 
     def delete_listen_key(self, api_key: str) -> None:
         """Invalidate the API key's listenKey server-side, as if it had expired."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 import attrs
@@ -33,6 +33,7 @@ MAINT_MARGIN_RATE = Decimal("0.004")
 MAX_NOTIONAL = "20000000"
 _QTY_STEP = Decimal("0.001")
 _EIGHT = Decimal("1E-8")
+_WIDE = Context(prec=60)  # parameters are below 1e15: a product of two, with 8 decimals, fits
 _CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")
 _CONDITIONAL = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
@@ -48,7 +49,7 @@ def fmt(value: Decimal | int | str) -> str:
 
 def money(value: Decimal) -> str:
     """An account figure with the API's 8 decimals."""
-    return format(value.quantize(_EIGHT), "f")
+    return format(value.quantize(_EIGHT, context=_WIDE), "f")
 
 
 def project(full: Mapping[str, Any], model: type[Any]) -> dict[str, Any]:
@@ -208,8 +209,8 @@ class Position:
 
 @attrs.define
 class Account:
-    """One API key's account. Tests may change it: ``balances["USDT"] = Decimal(...)``,
-    ``positions["BTCUSDT"] = Position(Decimal("0.5"), Decimal("48000"))``."""
+    """One API key's account. Tests may change it: ``balances["USDT"] = Decimal(...)``;
+    positions through :meth:`Emulator.set_position`."""
 
     alias: str
     balances: dict[str, Decimal]

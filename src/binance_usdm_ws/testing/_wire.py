@@ -22,7 +22,8 @@ __all__ = ["Reject", "check_params", "hmac_signature", "signature_payload", "to_
 
 #: Filled in and checked by the emulator itself (-2014/-2015 and -1022), not by this module.
 AUTH_PARAMS = frozenset({"apiKey", "signature"})
-_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_DECIMAL = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,16})?")
+_DECIMAL_MAX = Decimal(10) ** 15
 
 
 class Reject(Exception):
@@ -54,8 +55,11 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, str)
     if kind == "decimal":  # a JSON string; numbers too, as one docs example sends them
         if isinstance(value, str):
-            return _DECIMAL.fullmatch(value) is not None
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+            fits = _DECIMAL.fullmatch(value) is not None
+        else:
+            fits = isinstance(value, (int, float)) and not isinstance(value, bool)
+        # Finite and within what an exchange's filters would ever let through.
+        return fits and to_decimal(value).is_finite() and abs(to_decimal(value)) < _DECIMAL_MAX
     if kind == "integer":
         return type(value) is int
     if kind == "boolean":
@@ -97,8 +101,8 @@ def to_decimal(value: Any) -> Decimal:
     """A checked decimal parameter (a string or a JSON number) as a Decimal."""
     try:
         return Decimal(value if isinstance(value, str) else repr(value))
-    except InvalidOperation:  # pragma: no cover - check_params lets only decimals through
-        return Decimal(0)
+    except InvalidOperation:
+        return Decimal("NaN")
 
 
 def _text(value: Any) -> str:
