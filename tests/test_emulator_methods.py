@@ -14,6 +14,7 @@ import pytest
 
 from binance_usdm_ws import AsyncClient, Client
 from binance_usdm_ws._core.converter import CONVERTER
+from binance_usdm_ws._core.protocol import Protocol
 from binance_usdm_ws._generated import models as m
 from binance_usdm_ws._generated.methods import METHODS
 from binance_usdm_ws._generated.spec import SPECS
@@ -22,7 +23,7 @@ from binance_usdm_ws.testing import Emulator, FakeClock
 from binance_usdm_ws.testing._emulator import _HANDLERS, _Session
 from binance_usdm_ws.testing._wire import hmac_signature
 
-from .conftest import KEY_1, KEY_2
+from .conftest import KEY_1, KEY_2, prepare
 
 NOW = 1_767_225_600_000  # FakeClock's start
 
@@ -148,6 +149,11 @@ def test_every_reply_decodes_into_its_model_field_for_field() -> None:
         assert reply["status"] == 200, (method, reply)
         decoded = CONVERTER.structure(reply, response_type)
         assert isinstance(decoded, response_type)
+        # And as the client decodes a reply off the wire.
+        protocol: Protocol[str] = Protocol(id_factory=lambda: "r1")
+        prepare(protocol, method, params, response_type, "W")
+        [outcome] = protocol.receive(json.dumps({**reply, "id": "r1"}))
+        assert outcome.error is None and isinstance(outcome.result, response_type), outcome
         hints = typing.get_type_hints(response_type)
         assert_exact(reply["result"], hints["result"], method)
         assert_exact(reply["rateLimits"][0], m.RateLimit, f"{method} rateLimits")
