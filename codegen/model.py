@@ -27,6 +27,7 @@ __all__ = [
     "Method",
     "Param",
     "SchemaError",
+    "WireParam",
     "load_api",
     "python_names",
     "snake_case",
@@ -74,6 +75,17 @@ class Param:
 
 
 @dataclass(frozen=True)
+class WireParam:
+    """One request parameter as the server checks it (every parameter, ``apiKey`` included)."""
+
+    wire: str
+    kind: str
+    """The JSON type (``string``, ``integer``, ``boolean``, ``number``), or ``decimal``."""
+    required: bool
+    enum: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ErrorCase:
     """An error a method's docs name."""
 
@@ -109,6 +121,8 @@ class Method:
     """The parameter without which ``result`` is a list (``x-binance.arrayWithout``)."""
     weight_by: tuple[str, int, tuple[tuple[int | None, int], ...]] | None = None
     """``MethodInfo.weight_by`` (``x-binance.weightBy``)."""
+    wire_params: tuple[WireParam, ...] = ()
+    """Every wire parameter, in schema order, for the generated spec (``spec.py``)."""
 
     @property
     def result_class(self) -> str:
@@ -499,6 +513,19 @@ def _load_method(path: Path, root: Path, meta: Draft202012Validator) -> Method:
         require_any=require_any,
         array_without=array_without,
         weight_by=weight_by,
+        wire_params=tuple(
+            WireParam(
+                wire=wire_name,
+                kind=(
+                    "decimal"
+                    if schema.get("format") == "decimal"
+                    else str(schema.get("type", "string" if "enum" in schema else None))
+                ),
+                required=wire_name in required,
+                enum=tuple(schema.get("enum", ())),
+            )
+            for wire_name, schema in params_schema.get("properties", {}).items()
+        ),
     )
 
 

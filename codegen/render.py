@@ -11,6 +11,8 @@
   rendered like ``models.py``, and ``KnownEvent``, their union tagged by ``e``.
 - ``cli.py``: ``COMMANDS``, every method as a command line command with its options
   (``templates/cli.py.jinja2``), data that ``binance_usdm_ws._cli`` builds argparse from.
+- ``spec.py``: every method's wire parameters (type, mandatory, enum) and rules as
+  plain data, for the emulator, which runs where schema/ is not.
 - ``__init__.py``: says what the folder is.
 
 Property names come from ``x-python-name`` where the schema gives one (passed
@@ -370,6 +372,55 @@ def render_package(api: Api) -> str:
     )
 
 
+def render_spec(api: Api) -> str:
+    """``spec.py``: what each method accepts on the wire, as plain data, for servers that check
+    requests (the emulator) without the schema files or a JSON Schema validator."""
+    entries = []
+    for method in sorted(api.methods, key=lambda m: m.wire):
+        params = ", ".join(
+            f"{p.wire!r}: ParamSpec({p.kind!r}, {p.required!r}, {p.enum!r})"
+            for p in method.wire_params
+        )
+        require_any = tuple(tuple(p.wire for p in group) for group in method.require_any)
+        array_without = method.array_without.wire if method.array_without else None
+        entries.append(
+            f"    {method.wire!r}: MethodSpec(\n"
+            f"        security={method.security!r},\n"
+            f"        params={{{params}}},\n"
+            f"        require_any={require_any!r},\n"
+            f"        array_without={array_without!r},\n"
+            "    ),\n"
+        )
+    text = _header(m.source for m in api.methods) + (
+        '"""What each wire method accepts (generated): every parameter with its JSON type\n'
+        "(``decimal``: a string holding a decimal number), whether it is mandatory and its\n"
+        "enum values, and the method's either/or rules. Plain data, for servers that check\n"
+        'requests as the API does (:mod:`binance_usdm_ws.testing`)."""\n\n'
+        "from __future__ import annotations\n\n"
+        "import dataclasses\n\n"
+        '__all__ = ["SPECS", "MethodSpec", "ParamSpec"]\n\n\n'
+        "@dataclasses.dataclass(frozen=True)\n"
+        "class ParamSpec:\n"
+        '    """One wire parameter."""\n\n'
+        "    kind: str\n"
+        '    """``string``, ``decimal``, ``integer``, ``boolean`` or ``number``."""\n'
+        "    required: bool\n"
+        "    enum: tuple[str, ...] = ()\n\n\n"
+        "@dataclasses.dataclass(frozen=True)\n"
+        "class MethodSpec:\n"
+        '    """One wire method\'s parameters and rules."""\n\n'
+        "    security: str\n"
+        "    params: dict[str, ParamSpec]\n"
+        "    require_any: tuple[tuple[str, ...], ...] = ()\n"
+        '    """Groups of parameters of which at least one must be sent."""\n'
+        "    array_without: str | None = None\n"
+        '    """The parameter without which ``result`` is a list."""\n\n\n'
+        "SPECS: dict[str, MethodSpec] = {\n" + "".join(entries) + "}\n"
+        '"""Every wire method, by wire name."""\n'
+    )
+    return _format(text, "spec.py")
+
+
 def render(api: Api) -> Mapping[str, str]:
     """Every generated file of the package's ``_generated`` folder, by file name."""
     files = {
@@ -377,6 +428,7 @@ def render(api: Api) -> Mapping[str, str]:
         "models.py": render_models(api),
         "cli.py": render_cli(api),
         **render_methods(api),
+        "spec.py": render_spec(api),
     }
     if api.events:
         files["event_models.py"] = render_events(api)

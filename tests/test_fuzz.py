@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect
 from binance_usdm_ws import ProtocolError, UserDataStreamPingResponse
 from binance_usdm_ws._core.protocol import Protocol
 from binance_usdm_ws._generated import models as _models
+from binance_usdm_ws._generated.spec import SPECS
 from binance_usdm_ws.errors import BinanceWsError
 from binance_usdm_ws.testing import Emulator, FakeClock
 from binance_usdm_ws.testing._emulator import _Session
@@ -163,3 +164,33 @@ async def test_emulator_stays_up_under_random_frames_on_a_socket() -> None:
                 assert isinstance(reply["status"], int)
             await ws.send(json.dumps({"id": 1, "method": "session.status"}))
             assert json.loads(await ws.recv())["status"] == 200
+
+
+_SPEC_PARAMS = sorted({name for spec in SPECS.values() for name in spec.params})
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    method=st.sampled_from(sorted(SPECS)),
+    params=st.dictionaries(
+        st.sampled_from([*_SPEC_PARAMS, "x"]),
+        st.one_of(
+            JSON,
+            st.sampled_from(["BTCUSDT", "ETHUSDT", "BUY", "LIMIT", "MARKET", "GTC", "0.5", "1"]),
+            st.just(1_767_225_600_000),
+        ),
+        max_size=8,
+    ),
+    verify=st.booleans(),
+)
+def test_emulator_answers_every_method_with_a_documented_reply(
+    method: str, params: dict[str, Any], verify: bool
+) -> None:
+    emulator = Emulator(api_keys={"k1"}, clock=FakeClock(), verify_signatures=verify)
+    if "apiKey" in params and isinstance(params["apiKey"], str):
+        params["apiKey"] = "k1"
+    frame = json.dumps({"id": 1, "method": method, "params": params})
+    reply = json.loads(emulator.handle(_Session(True, 0), frame))
+    assert reply["status"] in (200, 400, 401, 429), reply
+    if reply["status"] != 200:
+        assert set(reply["error"]) == {"code", "msg"} and reply["error"]["code"] < 0

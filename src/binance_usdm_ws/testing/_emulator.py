@@ -12,6 +12,19 @@ describe; the choices made where nothing is documented are marked
   messages follow the form seen on the wire, ``Invalid '<field>' in JSON
   request; …``; the texts for bad JSON and for an unknown method are
   undocumented. The connection stays open after any of these.
+- Every method of schema/methods/ is answered; its parameters are checked against
+  the generated spec (:mod:`binance_usdm_ws._generated.spec`), in the schema's order:
+  a mandatory one not sent, null or empty: -1102 ``Mandatory parameter '%s' was not
+  sent, was empty/null, or malformed.``; an either/or pair with neither: -1102
+  ``Param '%s' or '%s' must be sent, but both were empty/null!``. *Undocumented
+  choices*: a parameter the method does not take: -1104 (``Not all sent parameters
+  were read…``, rather than -1103, as the emulator has always answered); a value of
+  the wrong JSON type or outside the enum: -1130 ``Data sent for parameter '%s' is not
+  valid.``; an optional one sent null or empty: -1105 ``Parameter '%s' was empty.``.
+  DECIMAL parameters are JSON strings in plain notation; JSON numbers are accepted
+  too (a docs example sends them). A request failing these checks costs no weight;
+  otherwise the weight is charged as the schema says (``depth`` by ``limit``,
+  ``ticker.*`` by ``symbol``), before the API key is checked.
 - ``userDataStream.start`` creates a listenKey for the API key, or returns
   the active one and extends it to 60 minutes from now; ``ping`` extends and
   returns it; ``stop`` invalidates it and returns ``{}``. ``ping``/``stop``
@@ -19,14 +32,37 @@ describe; the choices made where nothing is documented are marked
   status is undocumented; REST uses 400).
 - A missing or malformed ``apiKey``: 401 / -2014; a well-formed but unknown
   one: 401 / -2015.
-- ``session.status`` answers as documented, with ``apiKey`` null (this
-  emulator implements no ``session.logon``).
-- ``rateLimits``: REQUEST_WEIGHT per minute against ``weight_limit`` (2400),
-  shared by every connection (the limit is per IP); the handshake costs 5.
-  A request that would go over the limit gets 429 / -1003. ``rateLimits`` is
-  in every reply unless the URL says ``?returnRateLimits=false``; a request's
-  own ``params.returnRateLimits`` overrides that.
-
+- Signed methods (TRADE, USER_DATA): after the API key, a ``signature`` that is not
+  valid gets 400 / -1022 "Signature for this request is not valid."; valid means the
+  HMAC-SHA256 of the sorted raw parameters with the key's secret in ``api_secrets``
+  (RSA and Ed25519 are not verified). ``verify_signatures=False`` is the stand-in
+  until the SDK signs: signed methods are processed with ``apiKey`` and
+  ``timestamp`` only. Then ``timestamp``: -1021 when 1000 ms or more ahead of the
+  server, or older than ``recvWindow`` (default 5000).
+- ``session.logon`` accepts only Ed25519 signatures, which the emulator cannot verify:
+  -1022 unless ``verify_signatures=False``, when it logs the connection on with the
+  ``apiKey``. A logged-on connection's requests may leave out ``apiKey`` and
+  ``signature`` (they still send ``timestamp``). ``session.status`` and
+  ``session.logout`` answer as documented (``apiKey`` null when not logged on).
+- ``depth``, ``ticker.price`` and ``ticker.book`` answer from deterministic books
+  (:class:`~._exchange.Market`: the symbols' levels are one tick apart from the last
+  price, with quantities derived from the symbol name); an unknown symbol: 400 /
+  -1121 "Invalid symbol."; a ``limit`` outside the docs' list: -1130.
+- Accounts (:meth:`Emulator.account`): balances (10000 USDT by default) and one-way
+  positions that tests may set; margins at leverage 20 and the symbols' last prices.
+  *Undocumented choices*: ``account.position`` and ``account.status`` list every
+  symbol, their v2 twins only the positions held (any symbol named by ``symbol``).
+- Orders: ``order.place`` keeps LIMIT and MARKET orders with ids, status and
+  clientOrderId; there is no matching, so an order stays NEW until cancelled or
+  modified. Conditional types: -4120 (its message is *undocumented*); a hedge-mode
+  ``positionSide``: -4061; a bad or duplicate ``newClientOrderId``: -4015 / -4116;
+  LIMIT without ``timeInForce``/``price``: -1102; ``price`` with ``priceMatch``:
+  -1128; ``price``/``timeInForce`` on MARKET: -1106. ``order.status`` of an
+  unknown order: -2013; ``order.cancel`` of one not open: -2011; ``order.modify``:
+  -2013, or -1020 for a non-LIMIT order. ``algoOrder.place``/``cancel`` keep algo
+  orders (NEW, CANCELED). ``order.place`` and ``order.modify`` count against the
+  account's ORDERS limits (300 per 10 s, 1200 per minute: ``order_limits``), shown
+  in their ``rateLimits``; over a limit: 429 / -1015.
 Time comes from an injectable clock (``clock=FakeClock()``), so tests make keys
 expire without sleeping.
 
@@ -45,7 +81,8 @@ import secrets
 import ssl as _ssl
 import string
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -56,11 +93,17 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from .._core.log import ApiKeyRedactor
+from .._generated import models as _models
+from .._generated.methods import METHODS
+from .._generated.spec import SPECS, MethodSpec
 from .._io.loop_thread import LoopThread
 from ..errors import redact
 from ._clock import wall_clock_ms
+from ._exchange import DEFAULT_BALANCES, DEFAULT_SYMBOLS, Account, Accounts, Market, Position
 from ._faults import Faults
 from ._streams import UserStreams
+from ._wire import Reject as _Reject
+from ._wire import check_params, hmac_signature
 
 __all__ = ["Emulator"]
 
@@ -79,20 +122,13 @@ _BAD_ID_MSG = (
     "Invalid 'id' in JSON request; expected an integer, "
     "a string matching '^[a-zA-Z0-9-_]{1,36}$', or null."
 )
+_SIGNED = frozenset({"TRADE", "USER_DATA"})
+_ORDER_METHODS = frozenset({"order.place", "order.modify"})
+_INVALID_SIGNATURE = _Reject(400, -1022, "Signature for this request is not valid.")
 _TOO_MANY_REQUESTS_MSG = (
     "Too many requests; current limit is {limit} requests per minute. "
     "Please use the websocket for live updates to avoid polling the API."
 )
-
-
-class _Reject(Exception):
-    """A request fails with this status, code and message."""
-
-    def __init__(self, status: int, code: int, msg: str) -> None:
-        super().__init__(status, code, msg)
-        self.status = status
-        self.code = code
-        self.msg = msg
 
 
 @attrs.define
@@ -148,16 +184,26 @@ class _Session:
 
     return_rate_limits: bool
     connected_since_ms: int
+    api_key: str | None = None
+    """The API key of ``session.logon``, until ``session.logout``."""
+    authorized_since_ms: int | None = None
 
 
-Handler = Callable[["Emulator", _Session, dict[str, Any]], Any]
+@attrs.define
+class _Call:
+    """One request being answered."""
+
+    session: _Session
+    method: str
+    params: dict[str, Any]
+    """The parameters, without ``returnRateLimits``."""
+    sent: dict[str, Any]
+    """The parameters as sent (what a signature covers)."""
+    api_key: str | None = None
+    """Set once the request's API key is authenticated."""
 
 
-@attrs.frozen
-class _Method:
-    weight: int
-    params: frozenset[str]
-    handler: Handler
+Handler = Callable[["Emulator", _Call], Any]
 
 
 class Emulator:
@@ -180,6 +226,15 @@ class Emulator:
         weight_limit: REQUEST_WEIGHT allowed per minute.
         envelope_error_code: error code of malformed-envelope replies.
         ssl: a server TLS context, to serve ``wss://``.
+        symbols: the symbols of the market and their last prices (the decimals of a
+            price are its tick size); default BTCUSDT, ETHUSDT and BNBUSDT.
+        balances: each new account's wallet balances (default 10000 USDT).
+        verify_signatures: when True (the default), a TRADE or USER_DATA request without a
+            valid ``signature`` gets 400 / -1022, as the API answers the SDK until it signs.
+            False is the stand-in until signing lands: signed methods are processed with
+            ``apiKey`` and ``timestamp`` only (a ``signature`` sent is not checked).
+        api_secrets: HMAC secret keys by API key: a ``signature`` that is the HMAC-SHA256 of
+            the sorted parameters (FACTS §7.2) is valid. Ed25519/RSA are not verified.
     """
 
     def __init__(
@@ -192,6 +247,10 @@ class Emulator:
         weight_limit: int = 2400,
         envelope_error_code: int = -1000,
         ssl: _ssl.SSLContext | None = None,
+        symbols: Mapping[str, Decimal | str] = DEFAULT_SYMBOLS,
+        balances: Mapping[str, Decimal | str] = DEFAULT_BALANCES,
+        verify_signatures: bool = True,
+        api_secrets: Mapping[str, str] | None = None,
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.clock = clock
@@ -218,6 +277,16 @@ class Emulator:
         self._hold = False
         self._held: list[tuple[ServerConnection, str]] = []
         self._held_changed = asyncio.Event()
+        self.verify_signatures = verify_signatures
+        """False: signed methods need no ``signature`` (the stand-in until the SDK signs)."""
+        self.api_secrets: dict[str, str] = dict(api_secrets or {})
+        """HMAC secret keys by API key, to verify ``signature``."""
+        self.order_limits = {10: 300, 60: 1200}
+        """ORDERS allowed per account in each window of so many seconds."""
+        self._order_counts: dict[tuple[str, int, int], int] = {}
+        self.market = Market(symbols, lambda: self.clock())
+        """The deterministic order books that ``depth`` and ``ticker.*`` answer from."""
+        self._accounts = Accounts(self.market, lambda: self.clock(), balances)
         self.streams = UserStreams(self, self._listen_keys)
         """The user data streams: ``await emulator.streams.push(api_key, event)``."""
 
@@ -294,6 +363,26 @@ class Emulator:
         entry = self._listen_keys.active(api_key)
         return entry.expires_at_ms if entry else None
 
+    def account(self, api_key: str) -> Account:
+        """The API key's account (balances, positions, orders), created on first use."""
+        return self._accounts.account(api_key)
+
+    def set_position(
+        self,
+        api_key: str,
+        symbol: str,
+        amount: Decimal | str,
+        entry_price: Decimal | str,
+        *,
+        leverage: int = 20,
+    ) -> None:
+        """Give the account a one-way position (``amount`` negative: short; 0: none)."""
+        if symbol not in self.market.symbols:
+            raise ValueError(f"the emulator has no symbol {symbol!r}")
+        self.account(api_key).positions[symbol] = Position(
+            Decimal(amount), Decimal(entry_price), leverage, self.clock()
+        )
+
     def delete_listen_key(self, api_key: str) -> None:
         """Invalidate the API key's listenKey server-side, as if it had expired."""
         self._listen_keys.remove(api_key)
@@ -361,6 +450,7 @@ class Emulator:
         """Answer one frame (the server's whole request logic; no I/O)."""
         request_id: Any = None
         return_rate_limits = session.return_rate_limits
+        order_key: str | None = None
         try:
             message = self._parse(frame)
             request_id = message["id"]
@@ -378,14 +468,15 @@ class Emulator:
                     self.envelope_error_code,
                     "Invalid 'params' in JSON request; expected an object.",
                 )
-            method = _METHODS.get(method_name)
-            if method is None:
+            spec = SPECS.get(method_name)
+            if spec is None:
                 raise _Reject(400, self.envelope_error_code, f"Unknown method '{method_name}'.")
             self.calls[method_name] += 1
             failure = self.faults.override(request_id)
             if failure is not None:
                 return failure
-            params = dict(params)
+            call = _Call(session, method_name, dict(params), dict(params))
+            params = call.params
             override = params.pop("returnRateLimits", None)
             if override is not None:
                 if not isinstance(override, bool):
@@ -393,7 +484,7 @@ class Emulator:
                         400, -1130, "Data sent for parameter 'returnRateLimits' is not valid."
                     )
                 return_rate_limits = override
-            unread = set(params) - method.params
+            unread = set(params) - set(spec.params)
             if unread:
                 raise _Reject(
                     400,
@@ -401,9 +492,14 @@ class Emulator:
                     f"Not all sent parameters were read; read '{len(params) - len(unread)}' "
                     f"parameter(s) but was sent '{len(params)}'.",
                 )
-            if not self._charge(method.weight):
+            check_params(spec, params)
+            if not self._charge(METHODS[method_name].weight_of(params)):
                 raise _Reject(429, -1003, _TOO_MANY_REQUESTS_MSG.format(limit=self.weight_limit))
-            result = method.handler(self, session, params)
+            self._authorize(call, spec)
+            if method_name in _ORDER_METHODS and call.api_key is not None:
+                order_key = call.api_key
+                self._count_order(order_key)
+            result = _HANDLERS[method_name](self, call)
             reply: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
         except _Reject as rejection:
             self.errors[rejection.code] += 1
@@ -425,6 +521,8 @@ class Emulator:
             }
         if return_rate_limits:
             reply["rateLimits"] = [self._weight_usage()]
+            if order_key is not None:
+                reply["rateLimits"].extend(self._order_usage(order_key))
         return json.dumps(reply, separators=(",", ":"))
 
     def _parse(self, frame: str | bytes) -> dict[str, Any]:
@@ -478,6 +576,44 @@ class Emulator:
 
     # -- API keys and listenKeys -----------------------------------------------------------
 
+    def _order_usage(self, api_key: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "rateLimitType": "ORDERS",
+                "interval": "SECOND" if seconds < 60 else "MINUTE",
+                "intervalNum": seconds if seconds < 60 else seconds // 60,
+                "limit": limit,
+                "count": self._order_counts.get(
+                    (api_key, seconds, self.clock() // (seconds * 1000)), 0
+                ),
+            }
+            for seconds, limit in self.order_limits.items()
+        ]
+
+    def _count_order(self, api_key: str) -> None:
+        """Count one order for the account in every ORDERS window; -1015 over a limit."""
+        windows = [
+            ((api_key, seconds, self.clock() // (seconds * 1000)), seconds, limit)
+            for seconds, limit in self.order_limits.items()
+        ]
+        for window, seconds, limit in windows:
+            if self._order_counts.get(window, 0) >= limit:
+                interval = f"{seconds} SECOND" if seconds < 60 else f"{seconds // 60} MINUTE"
+                raise _Reject(
+                    429,
+                    -1015,
+                    f"Too many new orders; current limit is {limit} orders per {interval}.",
+                )
+        stale = [
+            w for w in self._order_counts if w[0] == api_key and w not in {x for x, _, _ in windows}
+        ]
+        for window in stale:
+            del self._order_counts[window]
+        for window, _, _ in windows:
+            self._order_counts[window] = self._order_counts.get(window, 0) + 1
+
+    # -- API keys and listenKeys -----------------------------------------------------------
+
     def _authenticate(self, params: dict[str, Any]) -> str:
         api_key = params.get("apiKey")
         if not isinstance(api_key, str) or _API_KEY_PATTERN.fullmatch(api_key) is None:
@@ -487,37 +623,163 @@ class Emulator:
             raise _Reject(401, -2015, "Invalid API-key, IP, or permissions for action.")
         return api_key
 
-    def _start(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
-        return {"listenKey": self._listen_keys.start(self._authenticate(params)).key}
+    def _authorize(self, call: _Call, spec: MethodSpec) -> None:
+        """Authenticate the request as its security type says; sets ``call.api_key``.
 
-    def _ping(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
-        api_key = self._authenticate(params)
-        entry = self._listen_keys.active(api_key)
+        A session logged on answers for ``apiKey`` and ``signature`` when the request sends
+        no ``apiKey`` (FACTS §7.2.6); otherwise the request's own are checked.
+        """
+        signed = spec.security in _SIGNED
+        if "apiKey" not in spec.params:
+            return
+        session = call.session
+        if "apiKey" not in call.params and session.api_key is not None:
+            if session.api_key not in self.api_keys:  # revoked since the logon
+                raise _Reject(401, -2015, "Invalid API-key, IP, or permissions for action.")
+            call.api_key = session.api_key
+        else:
+            call.api_key = self._authenticate(call.params)
+            if signed and self.verify_signatures:
+                self._verify_signature(call)
+        if signed:
+            self._check_timestamp(call.params)
+
+    def _verify_signature(self, call: _Call) -> None:
+        signature = call.params.get("signature")
+        secret = self.api_secrets.get(call.api_key or "")
+        if (
+            call.method == "session.logon"  # Ed25519 only, which the emulator cannot verify
+            or not isinstance(signature, str)
+            or secret is None
+            or signature.lower() != hmac_signature(secret, call.sent)
+        ):
+            raise _INVALID_SIGNATURE
+
+    def _check_timestamp(self, params: dict[str, Any]) -> None:
+        now, timestamp = self.clock(), params["timestamp"]
+        if timestamp >= now + 1000:
+            raise _Reject(
+                400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."
+            )
+        if now - timestamp > params.get("recvWindow", 5000):
+            raise _Reject(400, -1021, "Timestamp for this request is outside of the recvWindow.")
+
+    def _key(self, call: _Call) -> str:
+        if call.api_key is None:  # pragma: no cover - _authorize sets it for these methods
+            raise _Reject(401, -2014, "API-key format invalid.")
+        return call.api_key
+
+    def _start(self, call: _Call) -> dict[str, Any]:
+        return {"listenKey": self._listen_keys.start(self._key(call)).key}
+
+    def _ping(self, call: _Call) -> dict[str, Any]:
+        entry = self._listen_keys.active(self._key(call))
         if entry is None:
             raise _Reject(400, -1125, "This listenKey does not exist.")
         entry.expires_at_ms = self.clock() + LISTEN_KEY_TTL_MS
         return {"listenKey": entry.key}
 
-    def _stop(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
-        api_key = self._authenticate(params)
+    def _stop(self, call: _Call) -> dict[str, Any]:
+        api_key = self._key(call)
         if self._listen_keys.active(api_key) is None:
             raise _Reject(400, -1125, "This listenKey does not exist.")
         self._listen_keys.remove(api_key)
         return {}
 
-    def _session_status(self, session: _Session, params: dict[str, Any]) -> dict[str, Any]:
+    # -- session ---------------------------------------------------------------------------
+
+    def _session_result(self, session: _Session) -> dict[str, Any]:
         return {
-            "apiKey": None,
-            "authorizedSince": None,
+            "apiKey": session.api_key,
+            "authorizedSince": session.authorized_since_ms,
             "connectedSince": session.connected_since_ms,
             "returnRateLimits": session.return_rate_limits,
             "serverTime": self.clock(),
         }
 
+    def _session_status(self, call: _Call) -> dict[str, Any]:
+        return self._session_result(call.session)
 
-_METHODS: dict[str, _Method] = {
-    "userDataStream.start": _Method(1, frozenset({"apiKey"}), Emulator._start),
-    "userDataStream.ping": _Method(1, frozenset({"apiKey"}), Emulator._ping),
-    "userDataStream.stop": _Method(1, frozenset({"apiKey"}), Emulator._stop),
-    "session.status": _Method(2, frozenset(), Emulator._session_status),
+    def _session_logon(self, call: _Call) -> dict[str, Any]:
+        call.session.api_key = self._key(call)
+        call.session.authorized_since_ms = self.clock()
+        return self._session_result(call.session)
+
+    def _session_logout(self, call: _Call) -> dict[str, Any]:
+        call.session.api_key = call.session.authorized_since_ms = None
+        return self._session_result(call.session)
+
+    # -- market data -----------------------------------------------------------------------
+
+    def _depth(self, call: _Call) -> Any:
+        return self.market.depth(call.params)
+
+    def _ticker_price(self, call: _Call) -> Any:
+        return self.market.ticker_price(call.params)
+
+    def _ticker_book(self, call: _Call) -> Any:
+        return self.market.ticker_book(call.params)
+
+    # -- account and orders ----------------------------------------------------------------
+
+    def _account_balance(self, call: _Call) -> Any:
+        return self._accounts.balance(self._key(call), _models.AccountBalanceItem)
+
+    def _account_balance_v2(self, call: _Call) -> Any:
+        return self._accounts.balance(self._key(call), _models.AccountBalanceV2Item)
+
+    def _account_status(self, call: _Call) -> Any:
+        return self._accounts.status(self._key(call), v2=False)
+
+    def _account_status_v2(self, call: _Call) -> Any:
+        return self._accounts.status(self._key(call), v2=True)
+
+    def _account_position(self, call: _Call) -> Any:
+        return self._accounts.positions(self._key(call), call.params, v2=False)
+
+    def _account_position_v2(self, call: _Call) -> Any:
+        return self._accounts.positions(self._key(call), call.params, v2=True)
+
+    def _order_place(self, call: _Call) -> Any:
+        return self._accounts.place(self._key(call), call.params)
+
+    def _order_status(self, call: _Call) -> Any:
+        return self._accounts.query(self._key(call), call.params)
+
+    def _order_cancel(self, call: _Call) -> Any:
+        return self._accounts.cancel(self._key(call), call.params)
+
+    def _order_modify(self, call: _Call) -> Any:
+        return self._accounts.modify(self._key(call), call.params)
+
+    def _algo_order_place(self, call: _Call) -> Any:
+        return self._accounts.place_algo(self._key(call), call.params)
+
+    def _algo_order_cancel(self, call: _Call) -> Any:
+        return self._accounts.cancel_algo(self._key(call), call.params)
+
+
+_HANDLERS: dict[str, Handler] = {
+    "userDataStream.start": Emulator._start,
+    "userDataStream.ping": Emulator._ping,
+    "userDataStream.stop": Emulator._stop,
+    "session.status": Emulator._session_status,
+    "session.logon": Emulator._session_logon,
+    "session.logout": Emulator._session_logout,
+    "depth": Emulator._depth,
+    "ticker.price": Emulator._ticker_price,
+    "ticker.book": Emulator._ticker_book,
+    "account.balance": Emulator._account_balance,
+    "v2/account.balance": Emulator._account_balance_v2,
+    "account.status": Emulator._account_status,
+    "v2/account.status": Emulator._account_status_v2,
+    "account.position": Emulator._account_position,
+    "v2/account.position": Emulator._account_position_v2,
+    "order.place": Emulator._order_place,
+    "order.status": Emulator._order_status,
+    "order.cancel": Emulator._order_cancel,
+    "order.modify": Emulator._order_modify,
+    "algoOrder.place": Emulator._algo_order_place,
+    "algoOrder.cancel": Emulator._algo_order_cancel,
 }
+"""What answers each wire method: one for every method in the generated spec."""
