@@ -136,15 +136,13 @@ async def test_api_key_errors(ws: ClientConnection) -> None:
         assert (reply["status"], reply["error"]["code"]) == (401, code), params
 
 
-async def test_unread_parameter(ws: ClientConnection) -> None:
+async def test_unknown_parameter_gets_facts_unknown_param(ws: ClientConnection) -> None:
     reply = await ask(
         ws,
         {"id": 1, "method": "userDataStream.start", "params": {"apiKey": KEY_1, "listenKey": "x"}},
     )
-    assert (reply["status"], reply["error"]["code"]) == (400, -1104)
-    assert reply["error"]["msg"] == (
-        "Not all sent parameters were read; read '1' parameter(s) but was sent '2'."
-    )
+    assert (reply["status"], reply["error"]["code"]) == (400, -1103)  # FACTS §8 UNKNOWN_PARAM
+    assert reply["error"]["msg"] == "An unknown parameter was sent."
 
 
 async def test_ping_and_stop_without_a_key(ws: ClientConnection) -> None:

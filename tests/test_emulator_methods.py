@@ -204,8 +204,8 @@ def test_the_checks_can_fail() -> None:
         (
             "ticker.book",
             {"symbol": "BTCUSDT", "limit": 5},
-            -1104,
-            "Not all sent parameters were read; read '1' parameter(s) but was sent '2'.",
+            -1103,
+            "An unknown parameter was sent.",
         ),
         (
             "order.place",

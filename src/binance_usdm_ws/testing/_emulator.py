@@ -17,8 +17,8 @@ describe; the choices made where nothing is documented are marked
   a mandatory one not sent, null or empty: -1102 ``Mandatory parameter '%s' was not
   sent, was empty/null, or malformed.``; an either/or pair with neither: -1102
   ``Param '%s' or '%s' must be sent, but both were empty/null!``. *Undocumented
-  choices*: a parameter the method does not take: -1104 (``Not all sent parameters
-  were read…``, rather than -1103, as the emulator has always answered); a value of
+  choices*: a parameter the method does not take: -1103 ``An unknown parameter was
+  sent.`` (FACTS §8's UNKNOWN_PARAM; this emulator used to answer -1104); a value of
   the wrong JSON type or outside the enum: -1130 ``Data sent for parameter '%s' is not
   valid.``; an optional one sent null or empty: -1105 ``Parameter '%s' was empty.``.
   DECIMAL parameters are JSON strings in plain notation; JSON numbers are accepted
@@ -486,12 +486,7 @@ class Emulator:
                 return_rate_limits = override
             unread = set(params) - set(spec.params)
             if unread:
-                raise _Reject(
-                    400,
-                    -1104,
-                    f"Not all sent parameters were read; read '{len(params) - len(unread)}' "
-                    f"parameter(s) but was sent '{len(params)}'.",
-                )
+                raise _Reject(400, -1103, "An unknown parameter was sent.")
             check_params(spec, params)
             if not self._charge(METHODS[method_name].weight_of(params)):
                 raise _Reject(429, -1003, _TOO_MANY_REQUESTS_MSG.format(limit=self.weight_limit))
