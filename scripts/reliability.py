@@ -230,7 +230,10 @@ async def main() -> int:
     rng = random.Random(SEED)
     fuzz = [
         ("frames into the client's decoder (Protocol.receive)", *fuzz_protocol(100_000, rng)),
-        ("JSON values into the converter (decode, every model)", *fuzz_converter(50_000, rng)),
+        (
+            "reply bodies decoded as every model (through Protocol.receive)",
+            *fuzz_converter(50_000, rng),
+        ),
         ("client frames into the emulator (Emulator.handle)", *fuzz_emulator(50_000, rng)),
     ]
     lost = sum(n for _, c, _ in rows for k, n in c.items() if k.startswith("LOST"))
