@@ -183,6 +183,7 @@ def test_order_place_sends_typed_params_through_the_client(
         "price": "50000",
         "timeInForce": "GTC",
         "apiKey": KEY_1,
+        "recvWindow": 5000,
     }
 
 
