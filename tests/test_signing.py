@@ -25,6 +25,7 @@ from .conftest import KEY_1
 
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 SYMBOL = "币安人生USDT"
+PASSWORD = "pass-Phrase-42"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ED_KEY = ed25519.Ed25519PrivateKey.generate()
 
@@ -156,7 +157,7 @@ def emulator_for(kind: str, clock: FakeClock | None = None) -> tuple[Emulator, d
     key: Any = RSA_KEY if kind == "RSA" else ED_KEY
     keys = {KEY_1: public_pem(key)}
     emulator = Emulator(api_keys={KEY_1}, symbols=symbols, public_keys=keys, **extra)
-    return emulator, {"private_key": pem(key, b"pw"), "private_key_password": "pw"}
+    return emulator, {"private_key": pem(key, PASSWORD.encode()), "private_key_password": PASSWORD}
 
 
 @pytest.mark.parametrize("kind", ["HMAC", "RSA", "Ed25519"])
