@@ -21,7 +21,7 @@ from binance_usdm_ws._core.signing import make_signer, payload
 from binance_usdm_ws.errors import ApiError
 from binance_usdm_ws.testing import Emulator, FakeClock
 
-from .conftest import KEY_1
+from .conftest import KEY_1, ROOT
 
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 SYMBOL = "币安人生USDT"
@@ -227,3 +227,30 @@ async def test_the_timestamp_is_taken_as_the_frame_goes_out(clock: FakeClock) ->
         await second
         stamps = [r["params"]["timestamp"] for r in emulator.requests]
         assert stamps[1] - stamps[0] == 30_000
+
+
+async def test_the_readme_snippet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Signed methods", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ed25519.pem").write_bytes(pem(ED_KEY))
+    secrets = {KEY_1: SECRET}
+    keys = {KEY_1: public_pem(ED_KEY)}
+    async with Emulator(api_keys={KEY_1}, api_secrets=secrets, public_keys=keys) as emulator:
+
+        def client(**kwargs: Any) -> AsyncClient:
+            kwargs["api_key"] = KEY_1
+            if "api_secret" in kwargs:
+                kwargs["api_secret"] = SECRET
+            return AsyncClient(url=emulator.url, **kwargs)
+
+        namespace["AsyncClient"] = client
+        await namespace["main"]()
+    assert capsys.readouterr().out == "NEW\nNEW\n"
+    signed = [r for r in emulator.requests if r["method"].startswith("order.")]
+    assert len(signed) == 6 and all("signature" in r["params"] for r in signed)
