@@ -254,3 +254,16 @@ async def test_the_readme_snippet(
     assert capsys.readouterr().out == "NEW\nNEW\n"
     signed = [r for r in emulator.requests if r["method"].startswith("order.")]
     assert len(signed) == 6 and all("signature" in r["params"] for r in signed)
+
+
+async def test_a_request_sent_again_is_stamped_and_signed_again() -> None:
+    emulator, credentials = emulator_for("HMAC")
+    async with emulator, AsyncClient(api_key=KEY_1, url=emulator.url, **credentials) as client:
+        emulator.faults.fail_next(1, status=503)  # not executed; retried after a backoff
+        assert (await client.account.balance_v2()).result[0].asset == "USDT"
+    first, second = (r["params"] for r in emulator.requests)
+    assert second["timestamp"] > first["timestamp"]
+    signer = make_signer(SECRET, None, None)
+    assert signer is not None
+    assert [signer(first), signer(second)] == [first["signature"], second["signature"]]
+    assert first["signature"] != second["signature"]
