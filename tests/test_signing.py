@@ -82,13 +82,14 @@ def test_the_payload_is_sorted_raw_utf8_text() -> None:
         "quantity": format(Decimal("5E+4"), "f"),
         "timestamp": 1,
         "signature": "x",
+        "z": [1.5, "a"],
     }
     text = payload(params)
     assert (
         text
         == (
             "newClientOrderId=a:b/c&priceProtect=false&quantity=50000&reduceOnly=true"
-            f"&symbol={SYMBOL}&timestamp=1"
+            f'&symbol={SYMBOL}&timestamp=1&z=[1.5,"a"]'
         ).encode()
     )
     assert "币安人生".encode() in text and b"%" not in text

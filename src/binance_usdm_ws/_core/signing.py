@@ -24,7 +24,7 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value) if isinstance(value, int) else json.dumps(value)
+    return str(value) if isinstance(value, int) else json.dumps(value, separators=(",", ":"))
 
 
 def payload(params: Mapping[str, Any]) -> bytes:
