@@ -40,8 +40,7 @@ SECURITY_AUTH = {
     "TRADE": "SIGNED",
     "USER_DATA": "SIGNED",
 }
-"""Security type -> the runtime's ``Auth`` member. The runtime does not sign yet: it sends
-``SIGNED`` methods with ``apiKey`` and ``timestamp`` only (the server answers -1022)."""
+"""Security type -> the runtime's ``Auth`` member; the runtime signs ``SIGNED`` methods."""
 
 #: Keyword arguments every generated method has; no parameter may take these names.
 RESERVED_ARGS = frozenset({"api_key", "return_rate_limits", "timeout", "self"})

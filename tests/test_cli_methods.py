@@ -183,6 +183,7 @@ def test_order_place_sends_typed_params_through_the_client(
         "price": "50000",
         "timeInForce": "GTC",
         "apiKey": KEY_1,
+        "recvWindow": 5000,
     }
 
 
@@ -232,3 +233,29 @@ def test_account_balance_v2_reaches_the_emulator(
         assert status == 0, err
         assert isinstance(json.loads(out)["result"], list)
     assert emulator.requests[-1]["method"] == "v2/account.balance"
+
+
+def test_signed_methods_with_binance_api_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "cliSecret0123456789cliSecret0123456789cliSecret0123456789abcdef"
+    with Emulator(api_keys={KEY_1}, api_secrets={KEY_1: secret}) as emulator:
+        url = ["--url", emulator.url, "--api-key", KEY_1]
+        status, _, err = run(capsys, "account", "balance-v2", *url)
+        assert (status, err.split(":")[0]) == (1, "error")  # no secret: -1022
+        assert "-1022" in err
+        monkeypatch.setenv("BINANCE_API_SECRET", secret)
+        status, out, err = run(capsys, "order", "place", *ORDER, *url, "-vv")
+        assert status == 0, err
+        assert out.startswith("order.place: orderId=")
+        assert secret not in out + err
+        signature = emulator.requests[-1]["params"]["signature"]
+        assert signature not in out + err
+        status, out, err = run(capsys, "account", "balance-v2", *url, "--json")
+        assert status == 0, err
+        monkeypatch.setenv("BINANCE_PRIVATE_KEY", "/nonexistent/key.pem")
+        status, _, err = run(capsys, "account", "balance-v2", *url)
+        assert status == 2 and "not both" in err
+        monkeypatch.delenv("BINANCE_API_SECRET")
+        status, _, err = run(capsys, "account", "balance-v2", *url)
+        assert status == 2 and "neither PEM text nor a readable file" in err

@@ -335,7 +335,7 @@ def test_pages_of_several_methods_import_one_schema_per_method_section(
     )
     assert (
         "  note: the title says SIGNED, not which type: USER_DATA assumed (API key and "
-        "signature); the SDK does not sign yet: it sends them without a signature\n"
+        "signature), which the client signs\n"
     ) in out
     assert (
         f"  note: {labelled}:63: Response Example sample: missing comma inserted after }}\n" in out

@@ -1,5 +1,6 @@
 """What the generated methods do beyond building params: the either/or rule checked before
-sending, the object-or-list result, the weight charged per call, signed methods sent unsigned."""
+sending, the object-or-list result, the weight charged per call, signed methods sent unsigned
+without credentials."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def test_the_weight_depends_on_the_parameters(
     assert [amount for _, amount in cost] == ([weight] if weight else [])
 
 
-async def test_signed_methods_go_out_with_api_key_and_timestamp_but_no_signature() -> None:
+async def test_signed_methods_without_credentials_go_out_unsigned() -> None:
     async with Emulator(api_keys={"k"}) as emulator:
         async with AsyncClient(api_key="k", url=emulator.url) as client:
             with pytest.raises(BadRequestError):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import pytest
 
 from binance_usdm_ws import AsyncClient, BinanceWsError
+from binance_usdm_ws._core.log import logger
 from binance_usdm_ws.testing import Emulator
 
 from .conftest import KEY_1
@@ -71,3 +73,40 @@ async def test_a_run_under_every_fault_at_debug_never_shows_the_key(
     assert len(applied) >= 8, applied
     everything = caplog.text + "\n".join(texts)
     assert KEY_1[:5] not in everything and KEY_1[-12:] not in everything
+
+
+@pytest.mark.parametrize("kind", ["HMAC", "RSA", "Ed25519"])
+async def test_signed_calls_at_debug_never_show_a_secret_or_a_signature(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from .test_signing import PASSWORD, SECRET, body, emulator_for
+
+    emulator, credentials = emulator_for(kind)
+    key_text = body(credentials["private_key"]) if kind != "HMAC" else SECRET
+    texts: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        async with emulator, AsyncClient(api_key=KEY_1, url=emulator.url, **credentials) as c:
+            texts.append(repr(c))
+            await c.account.balance_v2()
+            emulator.verify_signatures = True
+            emulator.api_secrets.clear()
+            emulator.public_keys.clear()
+            try:
+                await c.order.status(symbol="BTCUSDT", order_id=1)  # now -1022
+            except BinanceWsError as exc:
+                texts += [str(exc), repr(exc)]
+    signatures = [r["params"]["signature"] for r in emulator.requests]
+    assert len(signatures) == 2 and len(texts) == 3
+    everything = caplog.text + "\n".join(texts)
+    assert caplog.records
+    for secret in [key_text, PASSWORD, *signatures, SECRET[:12]]:
+        assert secret not in everything
+
+
+def test_the_log_filter_redacts_signatures(caplog: pytest.LogCaptureFixture) -> None:
+    frame = {"method": "order.place", "params": {"apiKey": KEY_1, "signature": "Zm9vYmFy+/=="}}
+    with caplog.at_level(logging.DEBUG):
+        logger.debug("sending %s", json.dumps(frame))
+        logger.debug("sending %r", frame)
+    assert caplog.text.count("…") == 4 and "Zm9v" not in caplog.text
+    assert '"signature": "…"' in caplog.text and "'signature': '…'" in caplog.text

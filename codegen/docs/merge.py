@@ -146,12 +146,11 @@ def page_notes(page: DocsPage, *, fresh: bool, enums: Enums | None = None) -> li
     elif page.title.endswith("(SIGNED)"):
         notes.append(
             f"the title says SIGNED, not which type: {page.security} assumed (API key and "
-            "signature); the SDK does not sign yet: it sends them without a signature"
+            "signature), which the client signs"
         )
     elif page.security in _SIGNED:
         notes.append(
-            f"security {page.security} is signed; the SDK does not sign yet: it sends "
-            "apiKey and timestamp without a signature"
+            f"security {page.security} is signed: the client sends apiKey, timestamp and signature"
         )
     if not fresh:
         return notes

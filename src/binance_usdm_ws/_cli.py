@@ -74,15 +74,23 @@ def _client(args: argparse.Namespace, need_key: bool = True) -> AsyncClient:
     api_key = args.api_key or os.environ.get("BINANCE_API_KEY")
     if not api_key and need_key:
         raise UsageError("an API key is needed: pass --api-key or set BINANCE_API_KEY")
+    env = os.environ.get
     return _checked(
-        AsyncClient, api_key=api_key, url=args.url, testnet=args.testnet, timeout=args.timeout
+        AsyncClient,
+        api_key=api_key,
+        api_secret=args.api_secret or env("BINANCE_API_SECRET") or None,
+        private_key=env("BINANCE_PRIVATE_KEY") or None,
+        private_key_password=env("BINANCE_PRIVATE_KEY_PASSWORD") or None,
+        url=args.url,
+        testnet=args.testnet,
+        timeout=args.timeout,
     )
 
 
 def _checked(make: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     try:
         return make(*args, **kwargs)
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -297,6 +305,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     connection = argparse.ArgumentParser(add_help=False)
     connection.add_argument("--api-key", help="API key (default: $BINANCE_API_KEY)")
+    connection.add_argument(
+        "--api-secret",
+        help="HMAC secret signing TRADE/USER_DATA methods (default: $BINANCE_API_SECRET; "
+        "or $BINANCE_PRIVATE_KEY, an RSA/Ed25519 key file, and $BINANCE_PRIVATE_KEY_PASSWORD)",
+    )
     where = connection.add_mutually_exclusive_group()
     where.add_argument("--testnet", action="store_true", help="use the testnet endpoint")
     where.add_argument("--url", help="endpoint URL (e.g. an emulator's)")

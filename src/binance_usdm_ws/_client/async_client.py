@@ -12,6 +12,7 @@ from .._core.clock import Clock, SystemClock
 from .._core.hooks import Auth, R
 from .._core.log import logger
 from .._core.ratelimit import Cost, RateLimiter, RateLimitMode
+from .._core.signing import KeyInput, Signer, make_signer
 from .._generated.methods import METHODS, AsyncApi
 from .._io.supervisor import Supervisor
 from .._services.keepalive import (
@@ -56,6 +57,11 @@ class AsyncClient(AsyncApi):
     Args:
         api_key: default API key of the methods that need one (each call may
             pass ``api_key=``). Never printed in full.
+        api_secret: the HMAC secret key signing TRADE and USER_DATA methods; or
+        private_key: an RSA or Ed25519 private key (PEM text or bytes, or a path; needs
+            the ``crypto`` extra), with ``private_key_password`` if encrypted.
+            Neither: signed methods go out unsigned. Never printed, logged or raised.
+        recv_window: ``recvWindow`` of signed methods, in ms (at most 60000).
         url: endpoint; default production (testnet with ``testnet=True``).
         timeout: default seconds to wait for a reply; ``None`` waits forever.
         return_rate_limits: False asks the server to leave ``rateLimits`` out
@@ -80,6 +86,10 @@ class AsyncClient(AsyncApi):
         self,
         api_key: str | None = None,
         *,
+        api_secret: str | None = None,
+        private_key: KeyInput | None = None,
+        private_key_password: str | bytes | None = None,
+        recv_window: int = 5000,
         url: str | None = None,
         testnet: bool = False,
         timeout: float | None = 10.0,
@@ -101,6 +111,10 @@ class AsyncClient(AsyncApi):
             raise ValueError("retries must be 0 or more")
         if max_pending < 1:
             raise ValueError("max_pending must be at least 1")
+        if not 0 < recv_window <= 60_000:
+            raise ValueError("recv_window must be more than 0 and at most 60000 (ms)")
+        self._signer: Signer | None = make_signer(api_secret, private_key, private_key_password)
+        self._recv_window = recv_window
         settings = connection or _DEFAULT_CONNECTION
         self._api_key = api_key or None
         base = check_url(
@@ -283,15 +297,16 @@ class AsyncClient(AsyncApi):
         An attempt (:meth:`_attempt`) paces, takes a slot, gets a connection,
         sends and decodes; after a failed one :meth:`_retry_delay` decides.
         """
-        if auth is not Auth.NONE:  # SIGNED: the signature comes with the signing issue
+        signed = auth is Auth.SIGNED
+        if auth is not Auth.NONE:
             key = api_key if api_key is not None else self._api_key
             if not key:
                 raise ValueError(
                     f"{method} needs an API key: pass api_key= to AsyncClient or to the call"
                 )
             params["apiKey"] = key
-            if auth is Auth.SIGNED:
-                params.setdefault("timestamp", int(self._clock.time() * 1000))
+            if signed:  # timestamp and signature as the frame goes out (_attempt)
+                params.setdefault("recvWindow", self._recv_window)
         if return_rate_limits is not None:
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
@@ -303,7 +318,7 @@ class AsyncClient(AsyncApi):
         while True:
             try:
                 return await self._attempt(
-                    method, params, response_type, cost, deadline, timeout, resend
+                    method, params, response_type, cost, deadline, timeout, resend, signed
                 )
             except (ApiError, ConnectionClosedError) as failure:
                 delay = self._retry_delay(failure, retried, retries, deadline)
@@ -361,12 +376,14 @@ class AsyncClient(AsyncApi):
         deadline: float | None,
         timeout: float | None,
         resend: bool,
+        signed: bool = False,
     ) -> R:
         """Pace, take a slot, get a connection, send; the decoded reply or an exception.
 
         ``timeout`` is what is left until ``deadline`` as the attempt starts.
         ``resend``: an attempt failed before, so wait for an open connection
-        rather than take the newest (it may be closing).
+        rather than take the newest (it may be closing). ``signed``: stamp and sign
+        ``params`` last, so waits above never make the timestamp stale.
         """
         limiter = self._limiter
         if not limiter.take(cost):
@@ -381,6 +398,10 @@ class AsyncClient(AsyncApi):
             if connection is None or resend:
                 connection = await self._supervisor.connection(timeout, method)
                 timeout = self._remaining(deadline)
+            if signed:
+                params["timestamp"] = int(self._clock.time() * 1000)
+                if self._signer is not None:
+                    params["signature"] = self._signer(params)
             reply = await connection.request(method, params, response_type, timeout)
         except ApiError as error:
             limiter.observe_error(error)

@@ -7,6 +7,7 @@ from typing import Any
 from .._core.clock import Clock
 from .._core.hooks import Auth, R
 from .._core.ratelimit import RateLimitMode
+from .._core.signing import KeyInput
 from .._generated.methods import Api
 from .._io.loop_thread import LoopThread
 from ..errors import redact
@@ -28,6 +29,10 @@ class Client(Api):
         self,
         api_key: str | None = None,
         *,
+        api_secret: str | None = None,
+        private_key: KeyInput | None = None,
+        private_key_password: str | bytes | None = None,
+        recv_window: int = 5000,
         url: str | None = None,
         testnet: bool = False,
         timeout: float | None = 10.0,
@@ -41,6 +46,10 @@ class Client(Api):
         super().__init__()
         self._async = AsyncClient(
             api_key,
+            api_secret=api_secret,
+            private_key=private_key,
+            private_key_password=private_key_password,
+            recv_window=recv_window,
             url=url,
             testnet=testnet,
             timeout=timeout,

@@ -31,7 +31,7 @@ class Auth(enum.Enum):
     API_KEY = "API_KEY"
     """Security USER_STREAM / MARKET_DATA: ``apiKey`` in params, no signature."""
     SIGNED = "SIGNED"
-    """Security TRADE / USER_DATA: ``apiKey``, ``timestamp`` and a signature (not sent yet)."""
+    """Security TRADE / USER_DATA: ``apiKey``, ``timestamp`` and ``signature``."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -34,16 +34,16 @@ describe; the choices made where nothing is documented are marked
   one: 401 / -2015.
 - Signed methods (TRADE, USER_DATA): after the API key, a ``signature`` that is not
   valid gets 400 / -1022 "Signature for this request is not valid."; valid means the
-  HMAC-SHA256 of the sorted raw parameters with the key's secret in ``api_secrets``
-  (RSA and Ed25519 are not verified). ``verify_signatures=False`` is the stand-in
-  until the SDK signs: signed methods are processed with ``apiKey`` and
+  HMAC-SHA256 of the sorted raw parameters with the key's secret in ``api_secrets``,
+  or their RSA or Ed25519 signature checked with the key's ``public_keys`` entry.
+  ``verify_signatures=False`` processes signed methods with ``apiKey`` and
   ``timestamp`` only. Then ``timestamp``: -1021 when 1000 ms or more ahead of the
   server, or older than ``recvWindow`` (default 5000).
-- ``session.logon`` accepts only Ed25519 signatures, which the emulator cannot verify:
-  -1022 unless ``verify_signatures=False``, when it logs the connection on with the
-  ``apiKey``. A logged-on connection's requests may leave out ``apiKey`` and
-  ``signature`` (they still send ``timestamp``). ``session.status`` and
-  ``session.logout`` answer as documented (``apiKey`` null when not logged on).
+- ``session.logon`` accepts only Ed25519 signatures (-1022 otherwise, unless
+  ``verify_signatures=False``), and logs the connection on with the ``apiKey``. A
+  logged-on connection's requests may leave out ``apiKey`` and ``signature`` (they
+  still send ``timestamp``). ``session.status`` and ``session.logout`` answer as
+  documented (``apiKey`` null when not logged on).
 - ``depth``, ``ticker.price`` and ``ticker.book`` answer from deterministic books
   (:class:`~._exchange.Market`: the symbols' levels are one tick apart from the last
   price, with quantities derived from the symbol name); an unknown symbol: 400 /
@@ -103,7 +103,13 @@ from ._exchange import DEFAULT_BALANCES, DEFAULT_SYMBOLS, Account, Accounts, Mar
 from ._faults import Faults
 from ._streams import UserStreams
 from ._wire import Reject as _Reject
-from ._wire import check_params, hmac_signature
+from ._wire import (
+    check_params,
+    hmac_signature,
+    is_ed25519,
+    load_public_key,
+    verify_key_signature,
+)
 
 __all__ = ["Emulator"]
 
@@ -230,11 +236,12 @@ class Emulator:
             price are its tick size); default BTCUSDT, ETHUSDT and BNBUSDT.
         balances: each new account's wallet balances (default 10000 USDT).
         verify_signatures: when True (the default), a TRADE or USER_DATA request without a
-            valid ``signature`` gets 400 / -1022, as the API answers the SDK until it signs.
-            False is the stand-in until signing lands: signed methods are processed with
+            valid ``signature`` gets 400 / -1022. False: signed methods are processed with
             ``apiKey`` and ``timestamp`` only (a ``signature`` sent is not checked).
         api_secrets: HMAC secret keys by API key: a ``signature`` that is the HMAC-SHA256 of
-            the sorted parameters (FACTS §7.2) is valid. Ed25519/RSA are not verified.
+            the sorted parameters (FACTS §7.2) is valid.
+        public_keys: RSA or Ed25519 public keys (PEM) by API key, to verify the base64
+            signatures of the sorted parameters (needs the ``crypto`` extra).
     """
 
     def __init__(
@@ -251,6 +258,7 @@ class Emulator:
         balances: Mapping[str, Decimal | str] = DEFAULT_BALANCES,
         verify_signatures: bool = True,
         api_secrets: Mapping[str, str] | None = None,
+        public_keys: Mapping[str, str | bytes] | None = None,
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.clock = clock
@@ -281,6 +289,10 @@ class Emulator:
         """False: signed methods need no ``signature`` (the stand-in until the SDK signs)."""
         self.api_secrets: dict[str, str] = dict(api_secrets or {})
         """HMAC secret keys by API key, to verify ``signature``."""
+        self.public_keys: dict[str, Any] = {
+            k: load_public_key(pem) for k, pem in (public_keys or {}).items()
+        }
+        """RSA and Ed25519 public keys (``cryptography`` objects) by API key."""
         self.order_limits = {10: 300, 60: 1200}
         """ORDERS allowed per account in each window of so many seconds."""
         self._order_counts: dict[tuple[str, int, int], int] = {}
@@ -642,12 +654,15 @@ class Emulator:
     def _verify_signature(self, call: _Call) -> None:
         signature = call.params.get("signature")
         secret = self.api_secrets.get(call.api_key or "")
-        if (
-            call.method == "session.logon"  # Ed25519 only, which the emulator cannot verify
-            or not isinstance(signature, str)
-            or secret is None
-            or signature.lower() != hmac_signature(secret, call.sent)
-        ):
+        key = self.public_keys.get(call.api_key or "")
+        if not isinstance(signature, str):
+            raise _INVALID_SIGNATURE
+        if call.method == "session.logon":  # Ed25519 only
+            secret = None
+            key = key if is_ed25519(key) else None
+        if secret is not None and signature.lower() == hmac_signature(secret, call.sent):
+            return
+        if key is None or not verify_key_signature(key, signature, call.sent):
             raise _INVALID_SIGNATURE
 
     def _check_timestamp(self, params: dict[str, Any]) -> None:

@@ -8,6 +8,8 @@ emulator's docstring for the choices made where the docs are silent.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -18,7 +20,16 @@ from typing import Any
 
 from .._generated.spec import MethodSpec
 
-__all__ = ["Reject", "check_params", "hmac_signature", "signature_payload", "to_decimal"]
+__all__ = [
+    "Reject",
+    "check_params",
+    "hmac_signature",
+    "is_ed25519",
+    "load_public_key",
+    "signature_payload",
+    "to_decimal",
+    "verify_key_signature",
+]
 
 #: Filled in and checked by the emulator itself (-2014/-2015 and -1022), not by this module.
 AUTH_PARAMS = frozenset({"apiKey", "signature"})
@@ -123,3 +134,40 @@ def hmac_signature(secret: str, params: Mapping[str, Any]) -> str:
     """The lowercase hex HMAC-SHA256 of :func:`signature_payload` with ``secret``."""
     payload = signature_payload(params).encode()
     return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def load_public_key(pem: str | bytes) -> Any:
+    """An RSA or Ed25519 public key from PEM (needs ``cryptography``: the ``crypto`` extra)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+    if not isinstance(key, (rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
+        raise ValueError("public_keys: only RSA and Ed25519 keys are supported")
+    return key
+
+
+def is_ed25519(key: Any) -> bool:
+    """True for an Ed25519 public key from :func:`load_public_key` (session.logon's only kind)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return isinstance(key, ed25519.Ed25519PublicKey)
+
+
+def verify_key_signature(key: Any, signature: str, params: Mapping[str, Any]) -> bool:
+    """True when ``signature`` (base64) is ``key``'s RSA (PKCS#1 v1.5, SHA-256) or Ed25519
+    signature of :func:`signature_payload` (case-sensitive, unlike HMAC)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    payload = signature_payload(params).encode()
+    try:
+        raw = base64.b64decode(signature, validate=True)
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(raw, payload, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            key.verify(raw, payload)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True

@@ -100,8 +100,9 @@ class AsyncAccount:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api/Futures-Account-Balance
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -154,8 +155,9 @@ class AsyncAccount:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Position-Information
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -211,8 +213,9 @@ class AsyncAccount:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api/Account-Information
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -264,8 +267,9 @@ class AsyncAccount:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -319,8 +323,9 @@ class AsyncAccount:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Position-Info-V2
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -376,8 +381,9 @@ class AsyncAccount:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api/Account-Information-V2
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -438,8 +444,9 @@ class Account:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api/Futures-Account-Balance
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -492,8 +499,9 @@ class Account:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Position-Information
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -549,8 +557,9 @@ class Account:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api/Account-Information
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -602,8 +611,9 @@ class Account:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -657,8 +667,9 @@ class Account:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Position-Info-V2
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -714,8 +725,9 @@ class Account:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/account/websocket-api/Account-Information-V2
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:

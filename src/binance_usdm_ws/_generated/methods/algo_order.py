@@ -66,8 +66,9 @@ class AsyncAlgoOrder:
         Wire method ``algoOrder.cancel``; request weight 1; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Cancel-Algo-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of algo_id, client_algo_id: the call raises ``ValueError``
@@ -166,8 +167,9 @@ class AsyncAlgoOrder:
         Wire method ``algoOrder.place``; request weight 0; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/New-Algo-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -319,8 +321,9 @@ class AlgoOrder:
         Wire method ``algoOrder.cancel``; request weight 1; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Cancel-Algo-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of algo_id, client_algo_id: the call raises ``ValueError``
@@ -419,8 +422,9 @@ class AlgoOrder:
         Wire method ``algoOrder.place``; request weight 0; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/New-Algo-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:

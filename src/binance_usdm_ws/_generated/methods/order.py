@@ -85,8 +85,9 @@ class AsyncOrder:
         Wire method ``order.cancel``; request weight 1; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Cancel-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of order_id, orig_client_order_id: the call raises
@@ -178,8 +179,9 @@ class AsyncOrder:
         security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Modify-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of order_id, orig_client_order_id: the call raises
@@ -304,8 +306,9 @@ class AsyncOrder:
         Wire method ``order.place``; request weight 0; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -447,8 +450,9 @@ class AsyncOrder:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Query-Order
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of order_id, orig_client_order_id: the call raises
@@ -528,8 +532,9 @@ class Order:
         Wire method ``order.cancel``; request weight 1; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Cancel-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of order_id, orig_client_order_id: the call raises
@@ -621,8 +626,9 @@ class Order:
         security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Modify-Order
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of order_id, orig_client_order_id: the call raises
@@ -747,8 +753,9 @@ class Order:
         Wire method ``order.place``; request weight 0; security TRADE.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api
 
-        Signed (TRADE): the SDK does not sign requests yet. It sends ``apiKey`` and
-        ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (TRADE): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -890,8 +897,9 @@ class Order:
         idempotent (safe to retry).
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/websocket-api/Query-Order
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Send at least one of order_id, orig_client_order_id: the call raises

@@ -76,8 +76,9 @@ class AsyncSession:
         Wire method ``session.logon``; request weight 2; security USER_DATA.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-api-general-info
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
@@ -230,8 +231,9 @@ class Session:
         Wire method ``session.logon``; request weight 2; security USER_DATA.
         Docs: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-api-general-info
 
-        Signed (USER_DATA): the SDK does not sign requests yet. It sends ``apiKey``
-        and ``timestamp`` without a signature, so the server answers -1022 (invalid
+        Signed (USER_DATA): the client adds ``timestamp``, ``recvWindow`` and
+        ``signature`` as the request goes out. Without ``api_secret`` or
+        ``private_key`` it sends no signature and the server answers -1022 (invalid
         signature), raised as BadRequestError.
 
         Args:
