@@ -35,6 +35,7 @@ from .settings import PROD_URL, TESTNET_URL, ConnectionSettings, check_url, with
 __all__ = ["AsyncClient"]
 
 _DEFAULT_CONNECTION = ConnectionSettings()
+_TIMED = frozenset({"session.status", "session.logon"})  # replies carry serverTime
 
 
 class AsyncClient(AsyncApi):
@@ -138,6 +139,7 @@ class AsyncClient(AsyncApi):
         self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         # method (or (method, weight) when the weight depends on the call) -> policy
         self._policies: dict[str | tuple[str, int], tuple[Cost, int]] = {}
+        self._time_offset = 0
 
     def __repr__(self) -> str:
         key = redact(self._api_key) if self._api_key else None
@@ -157,6 +159,12 @@ class AsyncClient(AsyncApi):
     def clock(self) -> Clock:
         """The clock the client (and its keepalive services) wait on."""
         return self._clock
+
+    @property
+    def time_offset(self) -> int:
+        """Estimated server clock minus local clock, in ms, added to every ``timestamp``;
+        from the last ``session.status``/``session.logon`` reply (0 until one)."""
+        return self._time_offset
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -315,10 +323,11 @@ class AsyncClient(AsyncApi):
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         retried = 0
         resend = False
+        timed = method in _TIMED
         while True:
             try:
                 return await self._attempt(
-                    method, params, response_type, cost, deadline, timeout, resend, signed
+                    method, params, response_type, cost, deadline, timeout, resend, signed, timed
                 )
             except (ApiError, ConnectionClosedError) as failure:
                 delay = self._retry_delay(failure, retried, retries, deadline)
@@ -377,13 +386,15 @@ class AsyncClient(AsyncApi):
         timeout: float | None,
         resend: bool,
         signed: bool = False,
+        timed: bool = False,
     ) -> R:
         """Pace, take a slot, get a connection, send; the decoded reply or an exception.
 
         ``timeout`` is what is left until ``deadline`` as the attempt starts.
         ``resend``: an attempt failed before, so wait for an open connection
         rather than take the newest (it may be closing). ``signed``: stamp and sign
-        ``params`` last, so waits above never make the timestamp stale.
+        ``params`` last, so waits above never make the timestamp stale. ``timed``: the
+        reply's ``serverTime``, less half the round trip, updates :attr:`time_offset`.
         """
         limiter = self._limiter
         if not limiter.take(cost):
@@ -399,10 +410,16 @@ class AsyncClient(AsyncApi):
                 connection = await self._supervisor.connection(timeout, method)
                 timeout = self._remaining(deadline)
             if signed:
-                params["timestamp"] = int(self._clock.time() * 1000)
+                params["timestamp"] = int(self._clock.time() * 1000) + self._time_offset
                 if self._signer is not None:
                     params["signature"] = self._signer(params)
+            if timed:
+                sent_at = asyncio.get_running_loop().time()
             reply = await connection.request(method, params, response_type, timeout)
+            if timed:
+                server_ms: int = reply.result.server_time  # type: ignore[attr-defined]
+                half_trip = (asyncio.get_running_loop().time() - sent_at) * 500
+                self._time_offset = round(server_ms + half_trip - self._clock.time() * 1000)
         except ApiError as error:
             limiter.observe_error(error)
             raise

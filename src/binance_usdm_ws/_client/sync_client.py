@@ -76,6 +76,11 @@ class Client(Api):
         """True while a connection is open."""
         return self._async.connected
 
+    @property
+    def time_offset(self) -> int:
+        """Estimated server clock minus local clock, in ms (see ``AsyncClient.time_offset``)."""
+        return self._async.time_offset
+
     def connect(self) -> Client:
         """Open the connection; see :meth:`AsyncClient.connect`."""
         self._thread.start()
