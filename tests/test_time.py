@@ -4,8 +4,14 @@ stamped on every signed request."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from binance_usdm_ws import AsyncClient, Client
+from binance_usdm_ws.errors import ApiError, ConnectionClosedError, RequestTimeoutError
 from binance_usdm_ws.testing import Emulator, FakeClock
 
 from .conftest import KEY_1
@@ -38,3 +44,69 @@ def test_the_blocking_client_has_the_offset() -> None:
         assert client.time_offset == 0
         client.session.status()
         assert -3000 <= client.time_offset < -2000
+
+
+def place(client: AsyncClient, **extra: Any) -> Awaitable[Any]:
+    return client.order.place(
+        symbol="BTCUSDT", side="BUY", type="LIMIT", time_in_force="GTC",
+        quantity=Decimal("0.01"), price=Decimal("40000"), **extra,
+    )  # fmt: skip
+
+
+def sent(emulator: Emulator) -> list[str]:
+    return [r["method"] for r in emulator.requests]
+
+
+@pytest.mark.parametrize("skew_ms", [2000, -2000])  # the client 2 s behind, or ahead
+async def test_minus_1021_measures_and_sends_once_more(clock: FakeClock, skew_ms: int) -> None:
+    emulator = skewed(clock, skew_ms)
+    async with (
+        emulator,
+        AsyncClient(KEY_1, api_secret=SECRET, url=emulator.url, clock=clock, recv_window=1000) as c,
+    ):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        placed = await place(c)
+        bound = (loop.time() - started) * 1000 + 1  # the whole call bounds the round trip
+        assert placed.result.status == "NEW"
+        assert sent(emulator) == ["order.place", "session.status", "order.place"]
+        assert skew_ms <= c.time_offset <= skew_ms + bound
+        assert len(emulator.account(KEY_1).orders) == 1
+
+
+async def test_minus_1021_is_sent_again_once_only(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = skewed(clock, 2000)
+    unskewed = emulator._session_result  # serverTime of the client's clock: no help
+    monkeypatch.setattr(
+        emulator, "_session_result", lambda s: {**unskewed(s), "serverTime": clock()}
+    )
+    async with (
+        emulator,
+        AsyncClient(KEY_1, api_secret=SECRET, url=emulator.url, clock=clock, recv_window=1000) as c,
+    ):
+        with pytest.raises(ApiError) as caught:
+            await place(c)
+        assert caught.value.code == -1021 and "recvWindow" in caught.value.msg
+        assert sent(emulator) == ["order.place", "session.status", "order.place"]
+
+
+@pytest.mark.parametrize("fault", ["503", "429", "drop", "duplicate", "timeout", "signature"])
+async def test_an_order_is_never_sent_twice_for_another_error(fault: str) -> None:
+    emulator = Emulator(api_keys={KEY_1}, api_secrets={KEY_1: SECRET})
+    secret = "x" * 64 if fault == "signature" else SECRET
+    async with emulator, AsyncClient(KEY_1, api_secret=secret, url=emulator.url) as client:
+        if fault == "duplicate":
+            await place(client, new_client_order_id="dup")
+            emulator.requests.clear()
+        if fault in ("503", "429"):
+            emulator.faults.fail_next(1, status=int(fault))  # type: ignore[arg-type]
+        if fault == "drop":
+            emulator.faults.drop_after(1)
+        if fault == "timeout":
+            emulator.faults.delay_replies(0.5, count=1)
+        with pytest.raises((ApiError, ConnectionClosedError, RequestTimeoutError)):
+            await place(client, new_client_order_id="dup", timeout=0.2)
+        await asyncio.sleep(0.5)
+        assert sent(emulator).count("order.place") == 1

@@ -303,7 +303,8 @@ class AsyncClient(AsyncApi):
         """The one request path: fill the request in, then attempt until done.
 
         An attempt (:meth:`_attempt`) paces, takes a slot, gets a connection,
-        sends and decodes; after a failed one :meth:`_retry_delay` decides.
+        sends and decodes; after a failed one :meth:`_retry_delay` decides, except
+        that a signed call's first -1021 measures the server time again and resends.
         """
         signed = auth is Auth.SIGNED
         if auth is not Auth.NONE:
@@ -322,7 +323,7 @@ class AsyncClient(AsyncApi):
         cost, retries = self._policies.get(method) or self._policy(method, params)
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         retried = 0
-        resend = False
+        resend = synced = False
         timed = method in _TIMED
         while True:
             try:
@@ -330,7 +331,12 @@ class AsyncClient(AsyncApi):
                     method, params, response_type, cost, deadline, timeout, resend, signed, timed
                 )
             except (ApiError, ConnectionClosedError) as failure:
-                delay = self._retry_delay(failure, retried, retries, deadline)
+                if signed and getattr(failure, "code", None) == -1021 and not synced:
+                    synced = True  # rejected, not executed: measure the offset, send once more
+                    await self.session.status(timeout=self._remaining(deadline))
+                    delay = None
+                else:
+                    delay = self._retry_delay(failure, retried, retries, deadline)
                 if delay is not None:
                     retried += 1
                     logger.info(

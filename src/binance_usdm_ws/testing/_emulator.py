@@ -64,7 +64,8 @@ describe; the choices made where nothing is documented are marked
   account's ORDERS limits (300 per 10 s, 1200 per minute: ``order_limits``), shown
   in their ``rateLimits``; over a limit: 429 / -1015.
 Time comes from an injectable clock (``clock=FakeClock()``), so tests make keys
-expire without sleeping.
+expire without sleeping, and skew the server's clock from the client's
+(``clock=lambda: fake() + 2000``: the client 2 s behind).
 
 The user data streams of the listenKeys (``/ws/<listenKey>``,
 ``/private/ws/<listenKey>``, ``/private/ws?listenKey=``) are served on the same
