@@ -4,6 +4,7 @@ stamped on every signed request."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any
@@ -72,6 +73,8 @@ async def test_minus_1021_measures_and_sends_once_more(clock: FakeClock, skew_ms
         assert sent(emulator) == ["order.place", "session.status", "order.place"]
         assert skew_ms <= c.time_offset <= skew_ms + bound
         assert len(emulator.account(KEY_1).orders) == 1
+        first, _, second = (r.get("params", {}) for r in emulator.requests)
+        assert first["newClientOrderId"] == second["newClientOrderId"]  # generated once
 
 
 async def test_minus_1021_is_sent_again_once_only(
@@ -110,3 +113,15 @@ async def test_an_order_is_never_sent_twice_for_another_error(fault: str) -> Non
             await place(client, new_client_order_id="dup", timeout=0.2)
         await asyncio.sleep(0.5)
         assert sent(emulator).count("order.place") == 1
+
+
+async def test_an_order_without_a_client_order_id_gets_one() -> None:
+    emulator = Emulator(api_keys={KEY_1}, api_secrets={KEY_1: SECRET})
+    async with emulator, AsyncClient(KEY_1, api_secret=SECRET, url=emulator.url) as client:
+        placed = await place(client)
+        again = await place(client)
+    ids = [r["params"]["newClientOrderId"] for r in emulator.requests]
+    assert all(re.fullmatch(r"[\.A-Z\:/a-z0-9_-]{1,36}", i) for i in ids) and ids[0] != ids[1]
+    assert [placed.result.client_order_id, again.result.client_order_id] == ids
+    orders = emulator.account(KEY_1).orders.values()
+    assert sorted(o.client_order_id for o in orders) == sorted(ids)

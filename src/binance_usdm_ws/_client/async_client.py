@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -53,7 +54,9 @@ class AsyncClient(AsyncApi):
     at once with :class:`~binance_usdm_ws.errors.ConnectionClosedError`; calls
     made meanwhile wait for the new one, within their timeout. A request that
     never left the client is sent on the next connection; one that may have
-    been sent is sent again only for an idempotent method (``retries``).
+    been sent is sent again only for an idempotent method (``retries``). Signed
+    calls are stamped with the server's time (:attr:`time_offset`); a -1021 measures
+    it again and resends once. ``order.place`` gets a random ``newClientOrderId`` if none.
 
     Args:
         api_key: default API key of the methods that need one (each call may
@@ -316,6 +319,8 @@ class AsyncClient(AsyncApi):
             params["apiKey"] = key
             if signed:  # timestamp and signature as the frame goes out (_attempt)
                 params.setdefault("recvWindow", self._recv_window)
+                if method == "order.place" and "newClientOrderId" not in params:
+                    params["newClientOrderId"] = secrets.token_hex(16)  # the same if resent
         if return_rate_limits is not None:
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
