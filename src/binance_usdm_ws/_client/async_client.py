@@ -428,9 +428,10 @@ class AsyncClient(AsyncApi):
                 sent_at = asyncio.get_running_loop().time()
             reply = await connection.request(method, params, response_type, timeout)
             if timed:
-                server_ms: int = reply.result.server_time  # type: ignore[attr-defined]
-                half_trip = (asyncio.get_running_loop().time() - sent_at) * 500
-                self._time_offset = round(server_ms + half_trip - self._clock.time() * 1000)
+                server_ms = getattr(getattr(reply, "result", None), "server_time", None)
+                if isinstance(server_ms, int):
+                    half_trip = (asyncio.get_running_loop().time() - sent_at) * 500
+                    self._time_offset = round(server_ms + half_trip - self._clock.time() * 1000)
         except ApiError as error:
             limiter.observe_error(error)
             raise
