@@ -336,7 +336,12 @@ class AsyncClient(AsyncApi):
                     method, params, response_type, cost, deadline, timeout, resend, signed, timed
                 )
             except (ApiError, ConnectionClosedError) as failure:
-                if signed and getattr(failure, "code", None) == -1021 and not synced:
+                if (
+                    signed
+                    and isinstance(failure, ApiError)
+                    and failure.code == -1021
+                    and not synced
+                ):
                     synced = True  # rejected, not executed: measure the offset, send once more
                     await self.session.status(timeout=self._remaining(deadline))
                     delay = None
