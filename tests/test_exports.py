@@ -43,6 +43,7 @@ def test_top_level_exports() -> None:
         "InvalidApiKeyError",
         "IpBannedError",
         "ListenKeyNotFoundError",
+        "OrderStatusUnknownError",
         "ProtocolError",
         "RateLimitedError",
         "RequestTimeoutError",

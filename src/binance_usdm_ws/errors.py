@@ -13,6 +13,7 @@ BinanceWsError
 │   └── ServerError              5xx: execution status UNKNOWN
 ├── ConnectionClosedError        the connection ended (or could not be opened)
 ├── RequestTimeoutError          no reply within the call's timeout
+├── OrderStatusUnknownError      an order call was sent but its outcome is unknown
 └── ProtocolError                a frame the SDK cannot decode
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "InvalidApiKeyError",
     "IpBannedError",
     "ListenKeyNotFoundError",
+    "OrderStatusUnknownError",
     "ProtocolError",
     "RateLimitedError",
     "RequestTimeoutError",
@@ -147,7 +149,52 @@ class ConnectionClosedError(BinanceWsError):
 
 
 class RequestTimeoutError(BinanceWsError, TimeoutError):
-    """No reply arrived within the call's timeout. Whether the server executed it is unknown."""
+    """No reply arrived within the call's timeout. Whether the server executed it is unknown,
+    unless ``sent`` is False: the request never left the client (no free slot in time)."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class OrderStatusUnknownError(BinanceWsError):
+    """An order call (``order.place``/``modify``/``cancel``, ``algoOrder.place``/``cancel``)
+    was sent, but whether the server executed it is unknown: the connection dropped, the
+    call timed out, or the server answered 5xx, -1006 or -1007 (the cause is ``__cause__``).
+
+    The SDK never sends such a call again. ``await client.resolve_order(error)`` asks the
+    server (``order.status`` by client order id) and returns the order, or ``None`` if it was
+    not placed.
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        symbol: str | None,
+        client_order_id: str | None,
+        order_id: int | None = None,
+        valid_until: int | None = None,
+        api_key: str | None = None,
+        cause: BaseException | None = None,
+    ) -> None:
+        self.method = method
+        self.symbol = symbol
+        self.client_order_id = client_order_id
+        """``newClientOrderId`` (``order.place``), ``origClientOrderId`` (modify, cancel) or
+        ``clientAlgoId`` (algo orders), when the call had one."""
+        self.order_id = order_id
+        """``orderId`` (or ``algoId``), when the call named the order by it."""
+        self.valid_until = valid_until
+        """Server time (epoch ms) after which the server would reject the request as too old
+        (``timestamp`` + ``recvWindow``): a request not executed by then never will be."""
+        self.api_key = api_key
+        """The account's API key, to look the order up (never in the message)."""
+        which = client_order_id if client_order_id is not None else order_id
+        super().__init__(
+            f"{method} {symbol or ''} {which}: sent, but the outcome is unknown ({cause}); "
+            "not sent again: resolve it with client.resolve_order(error)".replace("  ", " ")
+        )
 
 
 class ProtocolError(BinanceWsError):

@@ -6,15 +6,17 @@ import asyncio
 import collections
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Generic
 
 from .._core.backoff import Backoff
 from .._core.clock import Clock, SystemClock
 from .._core.hooks import Auth, R
 from .._core.log import logger
-from .._core.ratelimit import Cost, RateLimiter, RateLimitMode
+from .._core.ratelimit import ORDER_METHODS, Cost, RateLimiter, RateLimitMode
 from .._core.signing import KeyInput, Signer, make_signer
 from .._generated.methods import METHODS, AsyncApi
+from .._generated.models import OrderStatusResult, SessionLogonResponse
+from .._io.connection import Connection
 from .._io.supervisor import Supervisor
 from .._services.keepalive import (
     DEFAULT_INTERVAL,
@@ -27,6 +29,7 @@ from .._services.user_stream import UserDataEvents
 from ..errors import (
     ApiError,
     ConnectionClosedError,
+    OrderStatusUnknownError,
     RequestTimeoutError,
     ServerError,
     redact,
@@ -37,6 +40,15 @@ __all__ = ["AsyncClient"]
 
 _DEFAULT_CONNECTION = ConnectionSettings()
 _TIMED = frozenset({"session.status", "session.logon"})  # replies carry serverTime
+_ORDER_ACTIONS: dict[str, tuple[str, str | None, bool]] = {
+    # Calls never sent twice: the parameters naming their order (client id, id), and
+    # whether a client id is generated when the call has none.
+    "order.place": ("newClientOrderId", None, True),
+    "order.modify": ("origClientOrderId", "orderId", False),
+    "order.cancel": ("origClientOrderId", "orderId", False),
+    "algoOrder.place": ("clientAlgoId", None, True),
+    "algoOrder.cancel": ("clientAlgoId", "algoId", False),
+}
 
 
 class AsyncClient(AsyncApi):
@@ -56,7 +68,10 @@ class AsyncClient(AsyncApi):
     never left the client is sent on the next connection; one that may have
     been sent is sent again only for an idempotent method (``retries``). Signed
     calls are stamped with the server's time (:attr:`time_offset`); a -1021 measures
-    it again and resends once. ``order.place`` gets a random ``newClientOrderId`` if none.
+    it again and resends once. Order calls (``order.place``/``modify``/``cancel``,
+    ``algoOrder.*``) are never sent twice: when their outcome is unknown they raise
+    :class:`~binance_usdm_ws.errors.OrderStatusUnknownError`, which :meth:`resolve_order`
+    settles; ``order.place`` and ``algoOrder.place`` get a random client id if none.
 
     Args:
         api_key: default API key of the methods that need one (each call may
@@ -65,6 +80,9 @@ class AsyncClient(AsyncApi):
         private_key: an RSA or Ed25519 private key (PEM text or bytes, or a path; needs
             the ``crypto`` extra), with ``private_key_password`` if encrypted.
             Neither: signed methods go out unsigned. Never printed, logged or raised.
+        session_logon: with an Ed25519 ``private_key``: log each connection on
+            (``session.logon``) as it opens; signed calls wait for it and then go out
+            without ``apiKey`` and ``signature`` (those with another ``api_key`` sign).
         recv_window: ``recvWindow`` of signed methods, in ms (at most 60000).
         url: endpoint; default production (testnet with ``testnet=True``).
         timeout: default seconds to wait for a reply; ``None`` waits forever.
@@ -93,6 +111,7 @@ class AsyncClient(AsyncApi):
         api_secret: str | None = None,
         private_key: KeyInput | None = None,
         private_key_password: str | bytes | None = None,
+        session_logon: bool = False,
         recv_window: int = 5000,
         url: str | None = None,
         testnet: bool = False,
@@ -119,6 +138,12 @@ class AsyncClient(AsyncApi):
             raise ValueError("recv_window must be more than 0 and at most 60000 (ms)")
         self._signer: Signer | None = make_signer(api_secret, private_key, private_key_password)
         self._recv_window = recv_window
+        if session_logon and (
+            not api_key or self._signer is None or self._signer.kind != "Ed25519"
+        ):
+            raise ValueError("session_logon needs an api_key and an Ed25519 private_key")
+        self._session_logon = session_logon
+        self._logons: dict[Connection, asyncio.Task[None]] = {}
         settings = connection or _DEFAULT_CONNECTION
         self._api_key = api_key or None
         base = check_url(
@@ -133,6 +158,7 @@ class AsyncClient(AsyncApi):
             self._clock,
             backoff=settings.reconnect_backoff,
             max_age=settings.max_connection_age,
+            on_open=self._on_open,
         )
         self._limiter = RateLimiter(self._clock, rate_limit)
         self._retries = retries
@@ -141,7 +167,7 @@ class AsyncClient(AsyncApi):
         self._in_flight = 0
         self._slot_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
         # method (or (method, weight) when the weight depends on the call) -> policy
-        self._policies: dict[str | tuple[str, int], tuple[Cost, int]] = {}
+        self._policies: dict[str | tuple[str, int | str], tuple[Cost, int]] = {}
         self._time_offset = 0
 
     def __repr__(self) -> str:
@@ -191,6 +217,8 @@ class AsyncClient(AsyncApi):
             ConnectionClosedError: the first connection could not be opened.
         """
         await self._supervisor.start()
+        if self._session_logon and (connection := self._supervisor.latest) is not None:
+            await self._logged_on(connection, self._timeout)
         return self
 
     async def close(self) -> None:
@@ -305,39 +333,48 @@ class AsyncClient(AsyncApi):
     ) -> R:
         """The one request path: fill the request in, then attempt until done.
 
-        An attempt (:meth:`_attempt`) paces, takes a slot, gets a connection,
-        sends and decodes; after a failed one :meth:`_retry_delay` decides, except
-        that a signed call's first -1021 measures the server time again and resends.
+        An attempt (:meth:`_attempt`) paces, takes a slot, gets a connection (logged on,
+        in session mode), stamps and signs, sends and decodes; after a failed one
+        :meth:`_retry_delay` decides, except that a signed call's first -1021 measures
+        the server time again and resends.
         """
-        signed = auth is Auth.SIGNED
+        call = _Call(method, params, response_type)
         if auth is not Auth.NONE:
             key = api_key if api_key is not None else self._api_key
             if not key:
                 raise ValueError(
                     f"{method} needs an API key: pass api_key= to AsyncClient or to the call"
                 )
-            params["apiKey"] = key
-            if signed:  # timestamp and signature as the frame goes out (_attempt)
+            if auth is Auth.SIGNED:  # timestamp and signature as the frame goes out
+                call.signed = True
+                # In session mode the connection's logon stands for apiKey and signature.
+                call.logon = self._session_logon and key == self._api_key
                 params.setdefault("recvWindow", self._recv_window)
-                if method == "order.place" and "newClientOrderId" not in params:
-                    params["newClientOrderId"] = secrets.token_hex(16)  # the same if resent
+                if (action := _ORDER_ACTIONS.get(method)) is not None:
+                    call.action = action
+                    if action[2] and action[0] not in params:  # the same if resent
+                        params[action[0]] = secrets.token_hex(16)
+                if method in ORDER_METHODS:
+                    call.account = key
+            if not call.logon:
+                params["apiKey"] = key
         if return_rate_limits is not None:
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
             timeout = self._timeout
-        cost, retries = self._policies.get(method) or self._policy(method, params)
+        call.cost, retries = self._policies.get(method) or self._policy(
+            method, params, call.account
+        )
+        call.timed = method in _TIMED
         deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         retried = 0
         resend = synced = False
-        timed = method in _TIMED
         while True:
             try:
-                return await self._attempt(
-                    method, params, response_type, cost, deadline, timeout, resend, signed, timed
-                )
+                return await self._attempt(call, deadline, timeout, resend)
             except (ApiError, ConnectionClosedError) as failure:
                 if (
-                    signed
+                    call.signed
                     and isinstance(failure, ApiError)
                     and failure.code == -1021
                     and not synced
@@ -379,40 +416,38 @@ class AsyncClient(AsyncApi):
             raise failure
         return delay
 
-    def _policy(self, method: str, params: dict[str, Any]) -> tuple[Cost, int]:
-        """What one call of ``method`` with ``params`` costs in rate limits, and how often
-        it may be retried."""
+    def _policy(
+        self, method: str, params: dict[str, Any], account: str | None = None
+    ) -> tuple[Cost, int]:
+        """What one call of ``method`` with ``params`` costs in rate limits (ORDERS too, for
+        an order of ``account``), and how often it may be retried."""
         info = METHODS.get(method)
         weight = info.weight_of(params) if info is not None else 1
-        key = (method, weight) if info is not None and info.weight_by else method
+        key: str | tuple[str, int | str] = method
+        if account is not None:
+            key = (method, account)
+        elif info is not None and info.weight_by:
+            key = (method, weight)
         policy = self._policies.get(key)
         if policy is None:
             retries = self._retries if info is not None and info.idempotent else 0
-            cost = self._limiter.cost({"REQUEST_WEIGHT": weight})
+            amounts = {"REQUEST_WEIGHT": weight, "ORDERS": 1 if account is not None else 0}
+            cost = self._limiter.cost(amounts, account)
             policy = self._policies[key] = (cost, retries)
         return policy
 
     async def _attempt(
-        self,
-        method: str,
-        params: dict[str, Any],
-        response_type: type[R],
-        cost: Cost,
-        deadline: float | None,
-        timeout: float | None,
-        resend: bool,
-        signed: bool = False,
-        timed: bool = False,
+        self, call: _Call[R], deadline: float | None, timeout: float | None, resend: bool
     ) -> R:
-        """Pace, take a slot, get a connection, send; the decoded reply or an exception.
+        """Pace, take a slot, get a connection, stamp and sign, send; the decoded reply or
+        an exception (:class:`OrderStatusUnknownError` when an order call's fate is unknown).
 
-        ``timeout`` is what is left until ``deadline`` as the attempt starts.
-        ``resend``: an attempt failed before, so wait for an open connection
-        rather than take the newest (it may be closing). ``signed``: stamp and sign
-        ``params`` last, so waits above never make the timestamp stale. ``timed``: the
-        reply's ``serverTime``, less half the round trip, updates :attr:`time_offset`.
+        ``timeout`` is what is left until ``deadline`` as the attempt starts. ``resend``: an
+        attempt failed before, so wait for an open connection rather than take the newest
+        (it may be closing). A signed call is stamped last, so waits never make its
+        timestamp stale.
         """
-        limiter = self._limiter
+        limiter, method, params, cost = self._limiter, call.method, call.params, call.cost
         if not limiter.take(cost):
             await limiter.acquire(cost, method, timeout)
             timeout = self._remaining(deadline)
@@ -425,20 +460,28 @@ class AsyncClient(AsyncApi):
             if connection is None or resend:
                 connection = await self._supervisor.connection(timeout, method)
                 timeout = self._remaining(deadline)
-            if signed:
-                params["timestamp"] = int(self._clock.time() * 1000) + self._time_offset
-                if self._signer is not None:
+            if call.signed:
+                if call.logon:
+                    await self._logged_on(connection, timeout)
+                    timeout = self._remaining(deadline)
+                params["timestamp"] = self._now_ms()
+                if self._signer is not None and not call.logon:
                     params["signature"] = self._signer(params)
-            if timed:
-                sent_at = asyncio.get_running_loop().time()
-            reply = await connection.request(method, params, response_type, timeout)
-            if timed:
-                server_ms = getattr(getattr(reply, "result", None), "server_time", None)
-                if isinstance(server_ms, int):
-                    half_trip = (asyncio.get_running_loop().time() - sent_at) * 500
-                    self._time_offset = round(server_ms + half_trip - self._clock.time() * 1000)
+            sent_at = asyncio.get_running_loop().time() if call.timed else 0.0
+            try:
+                reply = await connection.request(method, params, call.response_type, timeout)
+            except (ApiError, ConnectionClosedError, RequestTimeoutError) as failure:
+                if call.action is not None and _outcome_unknown(failure):
+                    if isinstance(failure, ApiError):
+                        limiter.observe_error(failure, call.account)
+                    raise self._unknown(call, failure) from failure
+                raise
+            if call.timed:
+                self._measure(reply, sent_at)
+            elif method == "session.logout":
+                self._logons.pop(connection, None)  # the next signed call logs on again
         except ApiError as error:
-            limiter.observe_error(error)
+            limiter.observe_error(error, call.account)
             raise
         except ConnectionClosedError as error:
             if not error.sent:
@@ -446,8 +489,129 @@ class AsyncClient(AsyncApi):
             raise
         finally:
             self._release_slot()
-        limiter.observe(reply.rate_limits)
+        limiter.observe(reply.rate_limits, call.account)
         return reply
+
+    def _now_ms(self) -> int:
+        """The server's clock as estimated here: the local clock plus :attr:`time_offset`."""
+        return int(self._clock.time() * 1000) + self._time_offset
+
+    def _measure(self, reply: Any, sent_at: float) -> None:
+        """Take :attr:`time_offset` from a reply's ``serverTime``, less half the round trip."""
+        server_ms = getattr(getattr(reply, "result", None), "server_time", None)
+        if isinstance(server_ms, int):
+            half_trip = (asyncio.get_running_loop().time() - sent_at) * 500
+            self._time_offset = round(server_ms + half_trip - self._clock.time() * 1000)
+
+    def _unknown(
+        self, call: _Call[Any], failure: ApiError | ConnectionClosedError | RequestTimeoutError
+    ) -> OrderStatusUnknownError:
+        params = call.params
+        assert call.action is not None
+        client_id, order_id, _ = call.action
+        return OrderStatusUnknownError(
+            method=call.method,
+            symbol=params.get("symbol"),
+            client_order_id=params.get(client_id),
+            order_id=params.get(order_id) if order_id else None,
+            valid_until=params["timestamp"] + params["recvWindow"],
+            api_key=params.get("apiKey") or self._api_key,
+            cause=failure,
+        )
+
+    async def resolve_order(
+        self, error: OrderStatusUnknownError, *, timeout: float | None = None
+    ) -> OrderStatusResult | None:
+        """What became of the order call behind ``error``: the order as the server has it
+        now (``order.status`` by client order id, or order id), or ``None`` if there is no
+        such order, so it was not placed.
+
+        Safe to call at once: it waits out a re-dial (within ``timeout``), and a request
+        that might still reach the server is given until its ``recvWindow`` ends before
+        ``None`` is returned. For ``order.modify`` and ``order.cancel`` compare the order's
+        price, quantity or status with what was asked. Algo orders cannot be looked up over
+        the WebSocket API: for them this raises ``ValueError`` (watch ``ALGO_UPDATE`` events).
+
+        Raises:
+            ValueError: ``error`` is about an algo order, or names no order.
+            ApiError: the query failed (other than "no such order", -2013).
+        """
+        if error.method.startswith("algoOrder.") or error.symbol is None:
+            raise ValueError(
+                f"{error.method}: cannot be resolved with order.status; "
+                "watch ALGO_UPDATE on the user data stream"
+            )
+        if error.client_order_id is None and error.order_id is None:
+            raise ValueError(f"{error.method}: the call named no order to look up")
+        while True:
+            try:
+                reply = await self.order.status(
+                    symbol=error.symbol,
+                    orig_client_order_id=error.client_order_id,
+                    order_id=None if error.client_order_id is not None else error.order_id,
+                    api_key=error.api_key,
+                    timeout=timeout,
+                )
+                return reply.result
+            except ApiError as exc:
+                if exc.code != -2013:  # -2013: "Order does not exist."
+                    raise
+            wait = ((error.valid_until or 0) - self._now_ms()) / 1000
+            if wait <= 0:
+                return None
+            await self._clock.sleep(wait)  # one still on its way may yet be executed
+
+    # -- session logon ---------------------------------------------------------------------
+
+    def _on_open(self, connection: Connection) -> None:
+        """A new connection (first, re-dial or rotation): log it on, in session mode."""
+        if self._session_logon:
+            self._log_on(connection)
+
+    def _log_on(self, connection: Connection) -> asyncio.Task[None]:
+        for old in [c for c in self._logons if c.closed]:
+            del self._logons[old]
+        task = asyncio.get_running_loop().create_task(
+            self._logon(connection), name="binance_usdm_ws session.logon"
+        )
+        task.add_done_callback(_report_logon)
+        self._logons[connection] = task
+        return task
+
+    async def _logged_on(self, connection: Connection, timeout: float | None) -> None:
+        """Wait for ``connection``'s logon, starting one if it has none or the last failed;
+        raise its error if it fails."""
+        logon = self._logons.get(connection)
+        if logon is None or (logon.done() and (logon.cancelled() or logon.exception())):
+            logon = self._log_on(connection)
+        if not logon.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(logon), timeout)
+            except asyncio.TimeoutError:
+                raise RequestTimeoutError(
+                    f"not sent: session.logon had no reply within {timeout:.3g} s", sent=False
+                ) from None
+        logon.result()
+
+    async def _logon(self, connection: Connection) -> None:
+        """``session.logon`` on ``connection`` with the client's key (Ed25519-signed)."""
+        assert self._signer is not None and self._api_key is not None
+        params: dict[str, Any] = {"apiKey": self._api_key, "recvWindow": self._recv_window}
+        cost = self._policy("session.logon", params)[0]
+        if not self._limiter.take(cost):
+            await self._limiter.acquire(cost, "session.logon", self._timeout)
+        params["timestamp"] = self._now_ms()
+        params["signature"] = self._signer(params)
+        sent_at = asyncio.get_running_loop().time()
+        try:
+            reply = await connection.request(
+                "session.logon", params, SessionLogonResponse, self._timeout
+            )
+        except ApiError as error:
+            self._limiter.observe_error(error)
+            raise
+        self._measure(reply, sent_at)
+        self._limiter.observe(reply.rate_limits)
 
     @staticmethod
     def _remaining(deadline: float | None) -> float | None:
@@ -465,7 +629,8 @@ class AsyncClient(AsyncApi):
             except asyncio.TimeoutError:
                 raise RequestTimeoutError(
                     f"{method} was not sent: {self._max_pending} calls were in flight "
-                    f"for {timeout:.3g} s (max_pending)"
+                    f"for {timeout:.3g} s (max_pending)",
+                    sent=False,
                 ) from None
 
     def _release_slot(self) -> None:
@@ -476,3 +641,40 @@ class AsyncClient(AsyncApi):
             if not waiter.done():
                 waiter.set_result(None)
                 return
+
+
+class _Call(Generic[R]):
+    """One call on its way: what :meth:`AsyncClient._attempt` needs on every attempt."""
+
+    __slots__ = (
+        "account",
+        "action",
+        "cost",
+        "logon",
+        "method",
+        "params",
+        "response_type",
+        "signed",
+        "timed",
+    )
+
+    def __init__(self, method: str, params: dict[str, Any], response_type: type[R]) -> None:
+        self.method = method
+        self.params = params
+        self.response_type = response_type
+        self.cost: Cost = ()
+        self.account: str | None = None  # whose ORDERS limits it counts in
+        self.signed = self.logon = self.timed = False
+        self.action: tuple[str, str | None, bool] | None = None  # see _ORDER_ACTIONS
+
+
+def _outcome_unknown(failure: ApiError | ConnectionClosedError | RequestTimeoutError) -> bool:
+    """Whether the server may have executed a request that failed this way."""
+    if isinstance(failure, ApiError):
+        return isinstance(failure, ServerError) or failure.code in (-1006, -1007)
+    return failure.sent
+
+
+def _report_logon(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.warning("session.logon failed: %s", error)

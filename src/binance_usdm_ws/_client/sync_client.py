@@ -9,8 +9,9 @@ from .._core.hooks import Auth, R
 from .._core.ratelimit import RateLimitMode
 from .._core.signing import KeyInput
 from .._generated.methods import Api
+from .._generated.models import OrderStatusResult
 from .._io.loop_thread import LoopThread
-from ..errors import redact
+from ..errors import OrderStatusUnknownError, redact
 from .async_client import AsyncClient
 from .settings import ConnectionSettings
 
@@ -32,6 +33,7 @@ class Client(Api):
         api_secret: str | None = None,
         private_key: KeyInput | None = None,
         private_key_password: str | bytes | None = None,
+        session_logon: bool = False,
         recv_window: int = 5000,
         url: str | None = None,
         testnet: bool = False,
@@ -49,6 +51,7 @@ class Client(Api):
             api_secret=api_secret,
             private_key=private_key,
             private_key_password=private_key_password,
+            session_logon=session_logon,
             recv_window=recv_window,
             url=url,
             testnet=testnet,
@@ -80,6 +83,14 @@ class Client(Api):
     def time_offset(self) -> int:
         """Estimated server clock minus local clock, in ms (see ``AsyncClient.time_offset``)."""
         return self._async.time_offset
+
+    def resolve_order(
+        self, error: OrderStatusUnknownError, *, timeout: float | None = None
+    ) -> OrderStatusResult | None:
+        """The order behind ``error``, or ``None`` if it was not placed; see
+        :meth:`AsyncClient.resolve_order`."""
+        self._thread.start()
+        return self._thread.run(self._async.resolve_order(error, timeout=timeout))
 
     def connect(self) -> Client:
         """Open the connection; see :meth:`AsyncClient.connect`."""

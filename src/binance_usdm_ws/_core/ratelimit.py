@@ -15,7 +15,15 @@ from .._generated.models import RateLimit
 from ..errors import ApiError, ClientRateLimitedError, IpBannedError, RateLimitedError
 from .clock import Clock
 
-__all__ = ["DEFAULT_LIMITS", "Cost", "Limit", "RateLimitMode", "RateLimiter", "Window"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "ORDER_METHODS",
+    "Cost",
+    "Limit",
+    "RateLimitMode",
+    "RateLimiter",
+    "Window",
+]
 
 RateLimitMode = Literal["wait", "raise", "off"]
 
@@ -33,9 +41,16 @@ class Limit(NamedTuple):
     per_account: bool = False
 
 
-DEFAULT_LIMITS: tuple[Limit, ...] = (Limit("REQUEST_WEIGHT", 60, 2400),)
-"""The documented REQUEST_WEIGHT limit. ORDERS (per account: 300 per 10 s, 1200 per
-minute) joins as two rows when order methods are paced."""
+DEFAULT_LIMITS: tuple[Limit, ...] = (
+    Limit("REQUEST_WEIGHT", 60, 2400),
+    Limit("ORDERS", 10, 300, per_account=True),
+    Limit("ORDERS", 60, 1200, per_account=True),
+)
+"""The documented limits: REQUEST_WEIGHT per IP, ORDERS per account (FACTS §3.7). The
+server's ``rateLimits`` replace these numbers as replies report them."""
+
+ORDER_METHODS = frozenset({"order.place", "order.modify"})
+"""The methods that count one order against the account's ORDERS limits."""
 
 
 class Window:

@@ -1,6 +1,7 @@
 """Keeps one connection open for the client: dials, re-dials (with backoff), rotates."""
 
 import asyncio
+from collections.abc import Callable
 
 from .._core.backoff import Backoff
 from .._core.clock import Clock
@@ -15,7 +16,8 @@ __all__ = ["Supervisor"]
 class Supervisor:
     """Owns the client's connection. Before ``max_age`` (the server ends connections at 24 h)
     a new connection takes the new calls and the old one closes once its calls are answered
-    (or after ``drain_timeout``). Calls wait while it re-dials, up to their own timeout."""
+    (or after ``drain_timeout``). Calls wait while it re-dials, up to their own timeout.
+    ``on_open`` is called with each new connection before calls may use it."""
 
     def __init__(
         self,
@@ -26,6 +28,7 @@ class Supervisor:
         backoff: Backoff | None = None,
         max_age: float | None = 23 * 3600,
         drain_timeout: float = 30.0,
+        on_open: Callable[[Connection], object] | None = None,
     ) -> None:
         self._url = url
         self._connect_options = connect_options
@@ -33,6 +36,7 @@ class Supervisor:
         self._backoff = backoff or Backoff()
         self._max_age = max_age
         self._drain_timeout = drain_timeout
+        self._on_open = on_open
         self.latest: Connection | None = None
         """The newest connection (None before the first); unlike :attr:`current`, maybe closing."""
         self._ready = asyncio.Event()
@@ -117,6 +121,8 @@ class Supervisor:
             raise
         self.connections_opened += 1
         self.latest, self._last_error = connection, None
+        if self._on_open is not None:
+            self._on_open(connection)
         self._ready.set()
 
     async def _redial(self) -> None:

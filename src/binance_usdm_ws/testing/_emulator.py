@@ -485,7 +485,7 @@ class Emulator:
             if spec is None:
                 raise _Reject(400, self.envelope_error_code, f"Unknown method '{method_name}'.")
             self.calls[method_name] += 1
-            failure = self.faults.override(request_id)
+            failure = self.faults.override(request_id, method_name)
             if failure is not None:
                 return failure
             call = _Call(session, method_name, dict(params), dict(params))

@@ -6,10 +6,13 @@ emulator sends from then on, on every connection::
     emulator.faults.fail_next(3, status=503)      # the next 3 requests get 503
     emulator.faults.send_garbage("unknown_id")    # a reply for a request nobody sent
     emulator.faults.drop_after(5)                 # abort the connection at the 5th request
+    emulator.faults.lose_order_replies(1)         # place the next order, then abort
     emulator.faults.chaos(rate=0.2, seed=7)       # a random fault on 20 % of replies
 
-Faults never change the emulator's state (listenKeys, weights): a request
-whose reply is lost or replaced was still executed, as on a real server.
+Faults never change the emulator's state (listenKeys, weights, orders): a request
+whose reply is lost or replaced was still executed, as on a real server. Only
+``fail_next`` and ``drop_unprocessed`` (also a chaos kind) stop a request before
+it is executed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ from websockets.frames import Frame, Opcode
 
 __all__ = ["FAULT_KINDS", "Faults", "Garbage"]
 
+_ORDER_CALLS = frozenset(
+    {"order.place", "order.modify", "order.cancel", "algoOrder.place", "algoOrder.cancel"}
+)
+
 Garbage = Literal["text", "binary", "wrong_shape", "unknown_id", "duplicate"]
 FAULT_KINDS: tuple[str, ...] = (
     "delay",
@@ -41,6 +48,7 @@ FAULT_KINDS: tuple[str, ...] = (
     "revoked_401",
     "drop",
     "drop_mid_reply",
+    "drop_unprocessed",
 )
 """Every fault :meth:`Faults.chaos` can pick (and the report script tries)."""
 
@@ -57,6 +65,9 @@ _ERRORS: dict[int, tuple[int, str]] = {
     ),
     503: (-1001, "Internal error; unable to process your request. Please try again."),
 }
+
+
+_DROP = "drop the connection"  # override()'s answer for a request dropped unread
 
 
 def _id_of(reply: str) -> Any:
@@ -76,6 +87,9 @@ class Faults:
     def clear(self) -> None:
         """Disarm every fault."""
         self._drop_after: int | None = None
+        self._drop_unprocessed = 0
+        self._lose_orders = 0
+        self._lost_ids: set[Any] = set()
         self._drop_mid_reply = 0
         self._delay = 0.0
         self._delay_count: int | None = 0
@@ -101,6 +115,17 @@ class Faults:
         if requests < 1:
             raise ValueError("requests must be at least 1")
         self._drop_after = requests
+
+    def drop_unprocessed(self, count: int = 1) -> None:
+        """Abort the connection when each of the next ``count`` requests arrives, without
+        executing it (the request is lost on the way in)."""
+        self._drop_unprocessed += count
+
+    def lose_order_replies(self, count: int = 1) -> None:
+        """Execute each of the next ``count`` order requests (``order.*`` but ``status``,
+        ``algoOrder.*``), then abort the connection instead of replying: the client cannot
+        know whether the order was placed."""
+        self._lose_orders += count
 
     def drop_mid_reply(self, count: int = 1) -> None:
         """Cut the connection in the middle of each of the next ``count`` reply frames."""
@@ -176,8 +201,17 @@ class Faults:
 
         protocol.send_frame = maybe_send  # type: ignore[method-assign]
 
-    def override(self, request_id: Any) -> str | None:
+    def override(self, request_id: Any, method: str = "") -> str | None:
         """The reply that replaces the normal one (the request is then not executed), if any."""
+        if self._lose_orders and method in _ORDER_CALLS:
+            self._lose_orders -= 1
+            self._lost_ids.add(request_id)
+        if self._drop_unprocessed or (
+            "drop_unprocessed" in self._chaos_kinds
+            and self._rng.random() < self._chaos_rate / len(self._chaos_kinds)
+        ):
+            self._drop_unprocessed = max(0, self._drop_unprocessed - 1)
+            return _DROP
         if self._fail:
             status, retry_after = self._fail.pop(0)
             return self._error_reply(request_id, status, retry_after)
@@ -185,6 +219,11 @@ class Faults:
 
     async def deliver(self, ws: ServerConnection, reply: str) -> None:
         """Send ``reply`` through whatever faults are armed."""
+        if reply is _DROP or (self._lost_ids and _id_of(reply) in self._lost_ids):
+            self._lost_ids.discard(_id_of(reply))
+            self._count("drop_unprocessed" if reply is _DROP else "lose_order_replies")
+            ws.transport.abort()
+            return
         if self._drop_after is not None:
             self._drop_after -= 1
             if self._drop_after <= 0:
@@ -218,7 +257,8 @@ class Faults:
 
     def _next_chaos(self) -> str | None:
         if self._chaos_rate and self._rng.random() < self._chaos_rate:
-            return self._rng.choice(self._chaos_kinds)
+            kind = self._rng.choice(self._chaos_kinds)
+            return None if kind == "drop_unprocessed" else kind  # drawn in override()
         return None
 
     def _count(self, kind: str) -> None:
