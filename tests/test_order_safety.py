@@ -265,3 +265,16 @@ def test_session_logon_needs_an_ed25519_key() -> None:
             AsyncClient(KEY_1, session_logon=True, **options)
     with pytest.raises(ValueError, match="api_key"):
         AsyncClient(private_key=ED_PEM, session_logon=True)
+
+
+# -- reliability ---------------------------------------------------------------------------
+
+
+async def test_a_thousand_orders_under_chaos_are_never_doubled_nor_left_unknown() -> None:
+    from scripts.reliability import run_orders  # the report's 10,000-order run, smaller
+
+    report = await run_orders(1000, seed=7)
+    assert report.outcomes["placed"] > 0 and report.outcomes["OrderStatusUnknownError"] > 0
+    assert {"drop", "drop_unprocessed", "fail_503"} <= set(report.applied)
+    assert report.resolved["placed"] > 0 and report.resolved["not placed"] > 0
+    assert report.bad == 0, report
