@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from binance_usdm_ws.errors import (
 )
 from binance_usdm_ws.testing import Emulator
 
-from .conftest import KEY_1, KEY_2
+from .conftest import KEY_1, KEY_2, ROOT
 
 SECRET = "s" * 64
 ED_KEY = ed25519.Ed25519PrivateKey.generate()
@@ -241,6 +242,17 @@ async def test_after_a_logout_the_next_signed_call_logs_on_again() -> None:
         ]  # fmt: skip
 
 
+async def test_a_logon_cut_off_is_done_again_on_the_next_connection() -> None:
+    emulator = session_emulator()
+    options: dict[str, Any] = {"private_key": ED_PEM, "session_logon": True}
+    async with emulator:
+        emulator.faults.drop_unprocessed(1)  # the first logon is lost with its connection
+        async with AsyncClient(KEY_1, url=emulator.url, **options) as client:
+            assert client.connections_opened == 2
+            await place(client)  # an order waiting on a lost logon was never sent
+        assert methods(emulator) == ["session.logon", "session.logon", "order.place"]
+
+
 async def test_a_failed_logon_fails_the_calls_waiting_on_it() -> None:
     emulator = Emulator(api_keys={KEY_1})  # knows no public key: -1022
     options: dict[str, Any] = {"private_key": ED_PEM, "session_logon": True}
@@ -278,3 +290,47 @@ async def test_a_thousand_orders_under_chaos_are_never_doubled_nor_left_unknown(
     assert {"drop", "drop_unprocessed", "fail_503"} <= set(report.applied)
     assert report.resolved["placed"] > 0 and report.resolved["not placed"] > 0
     assert report.bad == 0, report
+
+
+# -- the README ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["none", "lose_order_replies", "drop_unprocessed"])
+async def test_the_readme_session_snippet(
+    fault: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Sessions, server time, and orders that are never doubled", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ed25519.pem").write_bytes(ED_PEM)
+    async with session_emulator() as emulator:
+
+        def client(**kwargs: Any) -> AsyncClient:
+            kwargs["api_key"] = KEY_1
+            return AsyncClient(url=emulator.url, recv_window=300, **kwargs)
+
+        namespace["AsyncClient"] = client
+        if fault != "none":  # armed as the order arrives
+            override = emulator.faults.override
+
+            def arm(request_id: Any, method: str = "") -> str | None:
+                if method == "order.place" and not emulator.faults.applied:
+                    getattr(emulator.faults, fault)(1)
+                return override(request_id, method)
+
+            monkeypatch.setattr(emulator.faults, "override", arm)
+        await namespace["main"]()
+    expected = {"none": "placed: NEW", "lose_order_replies": "placed: NEW"}
+    assert capsys.readouterr().out == f"True\nTrue\n{expected.get(fault, 'not placed')}\n"
+    places = [r for r in emulator.requests if r["method"] == "order.place"]
+    assert len(places) == 1 and "signature" not in places[0]["params"]
+    if fault == "none":
+        assert "order.status" not in methods(emulator)
+    else:
+        assert methods(emulator).count("session.logon") == 2  # logged on again after the drop

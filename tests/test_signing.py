@@ -21,7 +21,7 @@ from binance_usdm_ws._core.signing import make_signer, payload
 from binance_usdm_ws.errors import ApiError
 from binance_usdm_ws.testing import Emulator, FakeClock
 
-from .conftest import KEY_1, ROOT
+from .conftest import KEY_1, KEY_2, ROOT
 
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 SYMBOL = "币安人生USDT"
@@ -240,21 +240,24 @@ async def test_the_readme_snippet(
     exec(compile(code, "README.md", "exec"), namespace)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ed25519.pem").write_bytes(pem(ED_KEY))
+    (tmp_path / "rsa.pem").write_bytes(pem(RSA_KEY))
     secrets = {KEY_1: SECRET}
-    keys = {KEY_1: public_pem(ED_KEY)}
-    async with Emulator(api_keys={KEY_1}, api_secrets=secrets, public_keys=keys) as emulator:
+    keys = {KEY_1: public_pem(ED_KEY), KEY_2: public_pem(RSA_KEY)}
+    emulator = Emulator(api_keys={KEY_1, KEY_2}, api_secrets=secrets, public_keys=keys)
+    async with emulator:
 
         def client(**kwargs: Any) -> AsyncClient:
-            kwargs["api_key"] = KEY_1
+            kwargs["api_key"] = KEY_2 if kwargs.get("private_key") == "rsa.pem" else KEY_1
             if "api_secret" in kwargs:
                 kwargs["api_secret"] = SECRET
             return AsyncClient(url=emulator.url, **kwargs)
 
         namespace["AsyncClient"] = client
         await namespace["main"]()
-    assert capsys.readouterr().out == "NEW\nNEW\n"
+    assert capsys.readouterr().out == "NEW\nNEW\nNEW\n"
     signed = [r for r in emulator.requests if r["method"].startswith("order.")]
-    assert len(signed) == 6 and all("signature" in r["params"] for r in signed)
+    assert len(signed) == 9 and all("signature" in r["params"] for r in signed)
+    assert {r["params"]["apiKey"] for r in signed} == {KEY_1, KEY_2}
 
 
 async def test_a_request_sent_again_is_stamped_and_signed_again() -> None:

@@ -217,8 +217,15 @@ class AsyncClient(AsyncApi):
             ConnectionClosedError: the first connection could not be opened.
         """
         await self._supervisor.start()
-        if self._session_logon and (connection := self._supervisor.latest) is not None:
-            await self._logged_on(connection, self._timeout)
+        timeout = self._timeout
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+        while self._session_logon:  # logged on, or the logon's error
+            connection = await self._supervisor.connection(timeout, "session.logon")
+            try:
+                await self._logged_on(connection, self._remaining(deadline))
+                break
+            except ConnectionClosedError:  # dropped during the logon: on the next connection
+                timeout = self._remaining(deadline)
         return self
 
     async def close(self) -> None:
@@ -584,14 +591,16 @@ class AsyncClient(AsyncApi):
         logon = self._logons.get(connection)
         if logon is None or (logon.done() and (logon.cancelled() or logon.exception())):
             logon = self._log_on(connection)
-        if not logon.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(logon), timeout)
-            except asyncio.TimeoutError:
-                raise RequestTimeoutError(
-                    f"not sent: session.logon had no reply within {timeout:.3g} s", sent=False
-                ) from None
-        logon.result()
+        try:
+            await asyncio.wait_for(asyncio.shield(logon), timeout)
+        except asyncio.TimeoutError:
+            raise RequestTimeoutError(
+                f"not sent: session.logon had no reply within {timeout:.3g} s", sent=False
+            ) from None
+        except (ConnectionClosedError, RequestTimeoutError) as exc:  # the call never left
+            raise ConnectionClosedError(
+                f"not sent: session.logon failed: {exc}", sent=False
+            ) from exc
 
     async def _logon(self, connection: Connection) -> None:
         """``session.logon`` on ``connection`` with the client's key (Ed25519-signed)."""
