@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from binance_usdm_ws import AsyncClient, Client
+from binance_usdm_ws import AsyncClient, Client, ConnectionSettings
 from binance_usdm_ws.errors import (
     ApiError,
     ClientRateLimitedError,
@@ -22,7 +22,7 @@ from binance_usdm_ws.errors import (
     RequestTimeoutError,
     ServerError,
 )
-from binance_usdm_ws.testing import Emulator
+from binance_usdm_ws.testing import Emulator, FakeClock
 
 from .conftest import KEY_1, KEY_2, ROOT
 
@@ -229,6 +229,28 @@ async def test_every_new_connection_logs_on_before_signed_calls() -> None:
         sequence = methods(emulator)
         assert sequence[:2] == ["session.logon", "order.place"]
         assert sequence[2] == "session.logon" and sequence[3:] == ["order.place"] * 5
+
+
+async def test_a_rotated_connection_is_logged_on_before_it_takes_calls() -> None:
+    clock = FakeClock()
+    emulator = Emulator(api_keys={KEY_1}, public_keys={KEY_1: ED_PUBLIC}, clock=clock)
+    rotating = ConnectionSettings(max_connection_age=600)
+    async with emulator:
+        options: dict[str, Any] = {"private_key": ED_PEM, "session_logon": True}
+        async with AsyncClient(
+            KEY_1, url=emulator.url, clock=clock, connection=rotating, **options
+        ) as client:
+            await place(client)
+            clock.advance(600)  # the 24-hour limit, shortened
+
+            async def rotated() -> None:
+                while client.connections_opened < 2:
+                    await asyncio.sleep(0.001)
+
+            await asyncio.wait_for(rotated(), 5)
+            await place(client)  # no apiKey: only a logged-on connection takes it
+        assert emulator.connections_accepted == 2
+        assert methods(emulator) == ["session.logon", "order.place"] * 2
 
 
 async def test_after_a_logout_the_next_signed_call_logs_on_again() -> None:
