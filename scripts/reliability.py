@@ -391,9 +391,10 @@ async def main() -> int:
         "",
         f"{orders.calls} `order.place` calls (HMAC-signed LIMIT orders, {IN_FLIGHT} in flight, "
         f"100 accounts, timeout {TIMEOUT:g} s, `recv_window` 1000 ms) while the emulator applies "
-        f"one of {', '.join(f'`{k}`' for k in ORDER_FAULTS)} to 10 % of requests: connections "
-        "dropped before the order is executed and after (its reply lost, or cut in the middle), "
-        "replies delayed, 503 after execution. The SDK never sends an order call twice: each "
+        f"one of {', '.join(f'`{k}`' for k in ORDER_FAULTS)} at random (`faults.chaos(rate=0.1)`): "
+        "connections dropped before the order is executed and after (its reply lost, or cut in "
+        "the middle), replies delayed, 503 after execution. A dropped connection leaves every "
+        "order in flight on it unknown. The SDK never sends an order call twice: each "
         "ends with its order or `OrderStatusUnknownError`, and `client.resolve_order` then "
         "settles every unknown (`order.status` by client order id).",
         "",

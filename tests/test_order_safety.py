@@ -216,6 +216,8 @@ async def test_a_session_logs_on_at_connect_and_signs_nothing_after() -> None:
             assert "timestamp" in request["params"]
         status = await client.session.status()
         assert status.result.api_key == KEY_1
+        await client.session.logon()  # by hand too: signed, with its apiKey
+        assert {"apiKey", "signature"} <= set(emulator.requests[-1]["params"])
 
 
 async def test_every_new_connection_logs_on_before_signed_calls() -> None:

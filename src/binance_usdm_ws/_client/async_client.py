@@ -355,7 +355,9 @@ class AsyncClient(AsyncApi):
             if auth is Auth.SIGNED:  # timestamp and signature as the frame goes out
                 call.signed = True
                 # In session mode the connection's logon stands for apiKey and signature.
-                call.logon = self._session_logon and key == self._api_key
+                call.logon = (
+                    self._session_logon and key == self._api_key and method != "session.logon"
+                )
                 params.setdefault("recvWindow", self._recv_window)
                 if (action := _ORDER_ACTIONS.get(method)) is not None:
                     call.action = action
