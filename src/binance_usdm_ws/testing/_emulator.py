@@ -102,6 +102,7 @@ from ..errors import redact
 from ._clock import wall_clock_ms
 from ._exchange import DEFAULT_BALANCES, DEFAULT_SYMBOLS, Account, Accounts, Market, Position
 from ._faults import Faults
+from ._matching import DEFAULT_COMMISSION, Engine
 from ._streams import UserStreams
 from ._wire import Reject as _Reject
 from ._wire import (
@@ -233,8 +234,10 @@ class Emulator:
         weight_limit: REQUEST_WEIGHT allowed per minute.
         envelope_error_code: error code of malformed-envelope replies.
         ssl: a server TLS context, to serve ``wss://``.
-        symbols: the symbols of the market and their last prices (the decimals of a
-            price are its tick size); default BTCUSDT, ETHUSDT and BNBUSDT.
+        symbols: the symbols of the market: each name to its last price (the decimals of
+            a price are its tick size), or to a mapping with ``price`` and optionally
+            ``tickSize``, ``stepSize`` (default 0.001) and ``minNotional`` (default 5.0);
+            default BTCUSDT, ETHUSDT and BNBUSDT (see ``_exchange.DEFAULT_SYMBOLS``).
         balances: each new account's wallet balances (default 10000 USDT).
         verify_signatures: when True (the default), a TRADE or USER_DATA request without a
             valid ``signature`` gets 400 / -1022. False: signed methods are processed with
@@ -243,6 +246,13 @@ class Emulator:
             the sorted parameters (FACTS §7.2) is valid.
         public_keys: RSA or Ed25519 public keys (PEM) by API key, to verify the base64
             signatures of the sorted parameters (needs the ``crypto`` extra).
+        liquidity: the quantity available at each price level on each price move: resting
+            orders at one price share it (the rest waits for the next move), and a taker
+            walks one tick further for each such quantity. ``None`` (the default):
+            unlimited, every crossed order fills completely in one trade.
+        slippage: the fraction of the price a MARKET order pays beyond the feed price
+            (BUY above, SELL below, rounded to the tick away from it); default 0.
+        commission: the (maker, taker) commission rates; default (0.0002, 0.0005).
     """
 
     def __init__(
@@ -255,11 +265,14 @@ class Emulator:
         weight_limit: int = 2400,
         envelope_error_code: int = -1000,
         ssl: _ssl.SSLContext | None = None,
-        symbols: Mapping[str, Decimal | str] = DEFAULT_SYMBOLS,
+        symbols: Mapping[str, Any] = DEFAULT_SYMBOLS,
         balances: Mapping[str, Decimal | str] = DEFAULT_BALANCES,
         verify_signatures: bool = True,
         api_secrets: Mapping[str, str] | None = None,
         public_keys: Mapping[str, str | bytes] | None = None,
+        liquidity: Decimal | str | None = None,
+        slippage: Decimal | str = Decimal(0),
+        commission: tuple[Decimal | str, Decimal | str] = DEFAULT_COMMISSION,
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.clock = clock
@@ -300,6 +313,19 @@ class Emulator:
         self.market = Market(symbols, lambda: self.clock())
         """The deterministic order books that ``depth`` and ``ticker.*`` answer from."""
         self._accounts = Accounts(self.market, lambda: self.clock(), balances)
+        self.engine = Engine(
+            self.market,
+            self._accounts,
+            lambda: self.clock(),
+            liquidity=liquidity,
+            slippage=slippage,
+            commission=commission,
+        )
+        """The matching engine (its ``liquidity``, ``slippage``, ``maker_rate`` and
+        ``taker_rate`` may be changed)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush_lock: asyncio.Lock | None = None
+        self._flush_tasks: set[asyncio.Task[None]] = set()
         self.streams = UserStreams(self, self._listen_keys)
         """The user data streams: ``await emulator.streams.push(api_key, event)``."""
 
@@ -307,6 +333,9 @@ class Emulator:
 
     async def start(self) -> Emulator:
         """Start listening; return self."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._flush_lock = loop, asyncio.Lock()
         if self._server is None:
             self._server = await serve(
                 self._serve,
@@ -388,13 +417,100 @@ class Emulator:
         entry_price: Decimal | str,
         *,
         leverage: int = 20,
+        position_side: str = "BOTH",
     ) -> None:
-        """Give the account a one-way position (``amount`` negative: short; 0: none)."""
+        """Give the account a position (``amount`` negative: short; 0: none); in hedge mode
+        name its ``position_side`` (LONG or SHORT)."""
         if symbol not in self.market.symbols:
             raise ValueError(f"the emulator has no symbol {symbol!r}")
-        self.account(api_key).positions[symbol] = Position(
+        self.account(api_key).positions[(symbol, position_side)] = Position(
             Decimal(amount), Decimal(entry_price), leverage, self.clock()
         )
+
+    # -- the price feed --------------------------------------------------------------------
+
+    def set_price(self, symbol: str, price: Decimal | str) -> None:
+        """Move ``symbol``'s price to ``price``: resting orders it reaches fill (up to
+        ``liquidity`` per level), algo orders trigger, GTD orders past their time expire;
+        ``depth`` and ``ticker.*`` answer around the new price.
+
+        A plain method for async and blocking tests alike. With the emulator in a thread of
+        its own (``with Emulator(...)``) the work runs on that thread and the user data
+        events it makes are pushed before this returns; called on the emulator's event
+        loop, they are queued in order and pushed by a task (``await flush_events()``
+        waits for them).
+        """
+        value = Decimal(price)
+        self._on_loop(lambda: self.engine.set_price(symbol, value))
+
+    def step_prices(self, symbol: str, prices: Iterable[Decimal | str]) -> None:
+        """:meth:`set_price` for each of ``prices`` in turn."""
+        values = [Decimal(p) for p in prices]
+
+        def steps() -> None:
+            for value in values:
+                self.engine.set_price(symbol, value)
+
+        self._on_loop(steps)
+
+    def replay_trades(
+        self, symbol: str, trades: Iterable[tuple[Decimal | str, Decimal | str]]
+    ) -> None:
+        """Replay market trades ``(price, quantity)`` in turn: each moves the price there and
+        fills the resting orders at or through it, best price first then time priority, up
+        to its quantity in all (``liquidity`` does not apply); then as :meth:`set_price`."""
+        values = [(Decimal(p), Decimal(q)) for p, q in trades]
+
+        def replay() -> None:
+            for price, quantity in values:
+                self.engine.replay_trade(symbol, price, quantity)
+
+        self._on_loop(replay)
+
+    async def flush_events(self) -> None:
+        """Wait until every user data event made so far has been pushed (on the emulator's
+        loop)."""
+        if self._flush_lock is None:
+            self.engine.outbox.clear()
+            return
+        async with self._flush_lock:
+            outbox = self.engine.outbox
+            while outbox:
+                api_key, event = outbox.popleft()
+                await self.streams.push(api_key, event)
+
+    def _on_loop(self, work: Callable[[], None]) -> None:
+        """Run ``work`` where the emulator's state lives, then get its events pushed."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        thread = self._thread
+        if thread is not None and thread.running and running is not self._loop:
+
+            async def on_thread() -> None:
+                work()
+                await self.flush_events()
+
+            thread.run(on_thread())
+            return
+        work()
+        self._events_soon()
+
+    def _events_soon(self) -> None:
+        """Schedule the queued events' push on the running loop (dropped with no server)."""
+        if not self.engine.outbox:
+            return
+        if self._server is None:
+            self.engine.outbox.clear()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - the server runs on a loop
+            return
+        task = loop.create_task(self.flush_events())
+        self._flush_tasks.add(task)
+        task.add_done_callback(self._flush_tasks.discard)
 
     def delete_listen_key(self, api_key: str) -> None:
         """Invalidate the API key's listenKey server-side, as if it had expired."""
@@ -456,6 +572,8 @@ class Emulator:
                     self._held_changed.set()
                 else:
                     await self.faults.deliver(ws, reply)
+                if self.engine.outbox:  # the request's events, after its reply
+                    await self.flush_events()
         except ConnectionClosed:
             pass
 
@@ -504,6 +622,7 @@ class Emulator:
             if not self._charge(METHODS[method_name].weight_of(params)):
                 raise _Reject(429, -1003, _TOO_MANY_REQUESTS_MSG.format(limit=self.weight_limit))
             self._authorize(call, spec)
+            self.engine.expire_due()
             if method_name in _ORDER_METHODS and call.api_key is not None:
                 order_key = call.api_key
                 self._count_order(order_key)
@@ -527,6 +646,8 @@ class Emulator:
                     "msg": "An unknown error occurred while processing the request.",
                 },
             }
+        if self._server is None:  # nobody can be listening
+            self.engine.outbox.clear()
         if return_rate_limits:
             reply["rateLimits"] = [self._weight_usage()]
             if order_key is not None:
@@ -752,22 +873,22 @@ class Emulator:
         return self._accounts.positions(self._key(call), call.params, v2=True)
 
     def _order_place(self, call: _Call) -> Any:
-        return self._accounts.place(self._key(call), call.params)
+        return self.engine.place(self._key(call), call.params)
 
     def _order_status(self, call: _Call) -> Any:
-        return self._accounts.query(self._key(call), call.params)
+        return self.engine.query(self._key(call), call.params)
 
     def _order_cancel(self, call: _Call) -> Any:
-        return self._accounts.cancel(self._key(call), call.params)
+        return self.engine.cancel(self._key(call), call.params)
 
     def _order_modify(self, call: _Call) -> Any:
-        return self._accounts.modify(self._key(call), call.params)
+        return self.engine.modify(self._key(call), call.params)
 
     def _algo_order_place(self, call: _Call) -> Any:
-        return self._accounts.place_algo(self._key(call), call.params)
+        return self.engine.place_algo(self._key(call), call.params)
 
     def _algo_order_cancel(self, call: _Call) -> Any:
-        return self._accounts.cancel_algo(self._key(call), call.params)
+        return self.engine.cancel_algo(self._key(call), call.params)
 
 
 _HANDLERS: dict[str, Handler] = {
