@@ -44,25 +44,109 @@ describe; the choices made where nothing is documented are marked
   logged-on connection's requests may leave out ``apiKey`` and ``signature`` (they
   still send ``timestamp``). ``session.status`` and ``session.logout`` answer as
   documented (``apiKey`` null when not logged on).
-- ``depth``, ``ticker.price`` and ``ticker.book`` answer from deterministic books
-  (:class:`~._exchange.Market`: the symbols' levels are one tick apart from the last
-  price, with quantities derived from the symbol name); an unknown symbol: 400 /
-  -1121 "Invalid symbol."; a ``limit`` outside the docs' list: -1130.
-- Accounts (:meth:`Emulator.account`): balances (10000 USDT by default) and one-way
-  positions that tests may set; margins at leverage 20 and the symbols' last prices.
-  *Undocumented choices*: ``account.position`` and ``account.status`` list every
-  symbol, their v2 twins only the positions held (any symbol named by ``symbol``).
-- Orders: ``order.place`` keeps LIMIT and MARKET orders with ids, status and
-  clientOrderId; there is no matching, so an order stays NEW until cancelled or
-  modified. Conditional types: -4120 (its message is *undocumented*); a hedge-mode
-  ``positionSide``: -4061; a bad or duplicate ``newClientOrderId``: -4015 / -4116;
-  LIMIT without ``timeInForce``/``price``: -1102; ``price`` with ``priceMatch``:
-  -1128; ``price``/``timeInForce`` on MARKET: -1106. ``order.status`` of an
-  unknown order: -2013; ``order.cancel`` of one not open: -2011; ``order.modify``:
-  -2013, or -1020 for a non-LIMIT order. ``algoOrder.place``/``cancel`` keep algo
-  orders (NEW, CANCELED). ``order.place`` and ``order.modify`` count against the
-  account's ORDERS limits (300 per 10 s, 1200 per minute: ``order_limits``), shown
-  in their ``rateLimits``; over a limit: 429 / -1015.
+- The price feed: each symbol has a current price that the test moves with
+  :meth:`Emulator.set_price`, :meth:`Emulator.step_prices` and
+  :meth:`Emulator.replay_trades`. ``depth``, ``ticker.price`` and ``ticker.book`` answer
+  from it (:class:`~._exchange.Market`): bids one tick apart below the price, asks above,
+  with quantities derived from the symbol name (*undocumented*: a book, not a market).
+  An unknown symbol: 400 / -1121 "Invalid symbol."; a ``limit`` outside the docs' list:
+  -1130. The mark price is the feed price.
+- Symbols and filters: BTCUSDT (50000.00), ETHUSDT (3000.00), BNBUSDT (600.000) by
+  default; the tick size (PRICE_FILTER) is the price's last decimal unless ``tickSize`` is
+  given, ``stepSize`` (LOT_SIZE) 0.001 (BNBUSDT 0.01), ``minNotional`` 5.0 for all (the
+  docs' -4164 text; the real BTCUSDT needs 100). Tests change them on
+  ``emulator.market.symbols[name]`` (``tick``, ``step``, ``min_notional``). A price off the
+  tick: -4014 "Price not increased by tick size."; a quantity off the step: -4023 "Qty not
+  increased by step size."; a notional (quantity × price, MARKET: × the feed price) below
+  the minimum: -4164 "Order's notional must be no smaller than <min> (unless you choose
+  reduce only)" unless the order reduces a position. No margin check (-2019), no
+  PERCENT_PRICE, MARKET_LOT_SIZE or MAX_NUM_ORDERS (*choices*).
+- Accounts (:meth:`Emulator.account`): balances (10000 USDT by default) and positions per
+  (symbol, position side): ``BOTH`` in one-way mode, ``LONG``/``SHORT`` with
+  ``account.hedge_mode = True``; margins at leverage 20 and the feed prices.
+  *Undocumented choices*: ``account.position`` and ``account.status`` list every symbol
+  (both sides in hedge mode), their v2 twins only the positions held (any symbol named by
+  ``symbol``); ``breakEvenPrice`` is the entry price; margin type cross.
+- ``order.place`` (LIMIT and MARKET): conditional types: -4120 (its message is
+  *undocumented*); in one-way mode a ``positionSide`` other than BOTH, in hedge mode one
+  other than LONG/SHORT: -4061; ``reduceOnly`` in hedge mode and ``closePosition=true``
+  on order.place: -1106 "Parameter '%s' sent when not required." (*choice*); a bad or
+  duplicate (among open orders) ``newClientOrderId``: -4015 / -4116, checked before the
+  filters; LIMIT without ``timeInForce``/``price``: -1102; ``price`` with ``priceMatch``:
+  -1128 (``priceMatch`` OPPONENT[_5/10/20] takes that level of the other side, QUEUE[_n]
+  of its own side); ``price``/``timeInForce`` on MARKET: -1106; GTD without
+  ``goodTillDate``: -1102, with one not after now + 600 s or not before 253402300799000:
+  -5040 (the docs' text); its milliseconds are dropped. ``reduceOnly`` with no position on
+  the other side, and in hedge mode a close (SELL LONG, BUY SHORT) larger than the
+  position: -2022 "ReduceOnly Order is rejected.".
+- Matching. A LIMIT order is marketable when the feed price is at or through its price
+  (BUY: price ≥ feed; SELL: ≤); a marketable order or a MARKET order takes at the feed
+  price (MARKET: moved by ``slippage``, rounded to the tick away from the feed) as taker.
+  With ``liquidity`` set, a taker gets that quantity at the first price and walks one tick
+  further for each further such quantity (no further than a LIMIT's price; at most 1000
+  levels): each level is a separate trade. The book does not remember what a taker took
+  (*choice*). What is left: GTC/GTD/GTX rest; IOC expires (``er`` 2); MARKET expires
+  (``er`` 9, only when 1000 levels were not enough). FOK that cannot fill completely now:
+  -5021, GTX that would take: -5022 (the error page's texts; nothing is recorded and no
+  event is sent: *choice*). A resting order fills as maker at its own price when a price
+  move reaches it (at or through); with ``liquidity`` each price level gives that much per
+  move, shared by its orders best price first then time priority; ``replay_trades``
+  instead fills up to each trade's quantity. A reducing order (``reduceOnly``, a
+  hedge-mode close, a ``closePosition`` trigger) fills no more than the position; with
+  none left it expires (``er`` 4). GTD orders expire (``er`` 0) once the clock reaches
+  ``goodTillDate``, checked on each price move and each request. No self-trade prevention
+  (the account is the only participant): ``selfTradePreventionMode`` is only echoed.
+- ``newOrderRespType``: ACK (the default) replies with the order as accepted (NEW, nothing
+  executed, even if it filled at once); RESULT with its state after matching (FILLED or
+  EXPIRED for MARKET, IOC and FOK).
+- Fills: commission = price × quantity × the maker or taker rate (``commission``; default
+  0.0002 / 0.0005), in USDT, rounded half-even to 8 decimals. Positions use average cost:
+  an increase moves the entry price to the weighted average (rounded half-even to 8
+  decimals); a decrease realizes ``(price - entry) × closed`` (negated for a short;
+  rounded alike) and a reversal opens the rest at the fill price. The wallet balance moves
+  by realized PnL less commission; unrealized PnL is ``(mark - entry) × amount``.
+- ``order.status`` finds any order of the account (by ``orderId``; by
+  ``origClientOrderId`` the latest with that id); unknown: -2013. ``order.cancel`` of one
+  not open: -2011. ``order.modify`` (LIMIT only, else -5025): not open: -2013; a side
+  other than the order's: -1130; a new price or quantity off the filters: -4014 / -4023 /
+  -5029 and the order stays; the same price and quantity: -5027; after 10000
+  modifications: -5026; a quantity at or below what executed, or a GTX order re-priced to
+  take: cancelled; otherwise amended (an AMENDMENT event, time priority renewed, STP mode
+  reset to NONE) and, if now marketable, matched as a taker.
+- ``algoOrder.place`` (``algoType`` CONDITIONAL): ``triggerPrice`` is mandatory except for
+  TRAILING_STOP_MARKET (which needs ``callbackRate`` 0.1-10, else -1130), ``price`` for
+  STOP/TAKE_PROFIT; the tick and step filters apply; a trigger already met: -2021 "Order
+  would immediately trigger." (STOP/STOP_MARKET BUY fire at feed ≥ trigger, SELL ≤;
+  TAKE_PROFIT[_MARKET] BUY ≤, SELL ≥; workingType MARK_PRICE reads the same feed).
+  ``closePosition=true``: only with STOP_MARKET/TAKE_PROFIT_MARKET (else -1106), with
+  ``quantity``: -4137, with ``reduceOnly``: -1106, in hedge mode on an opening side: -1128
+  (*choices*). A trailing stop activates when the feed reaches ``activatePrice`` (default:
+  the price when placed; one already passed: -2021), then fires when the price comes back
+  ``callbackRate`` % from the extreme since activation. On a price move an algo order
+  fires: ALGO_UPDATE TRIGGERING, the order (MARKET, or LIMIT at ``price`` for
+  STOP/TAKE_PROFIT; its ``origType`` and ``ot`` are the algo type, ``stopPrice``/``sp`` the
+  trigger, a generated clientOrderId) with its NEW event, ALGO_UPDATE TRIGGERED (``ai``
+  its id, ``act`` its type), its fills, and ALGO_UPDATE FINISHED once it is filled,
+  cancelled or expired. An order that cannot be placed then (``closePosition`` or
+  ``reduceOnly`` with nothing to close): ALGO_UPDATE REJECTED with ``rm`` the reason.
+  ``algoOrder.cancel`` of one not NEW: -2011. No limit of 200 algo orders (*choice*).
+- ``order.place`` and ``order.modify`` count against the account's ORDERS limits (300 per
+  10 s, 1200 per minute: ``order_limits``), shown in their ``rateLimits``; over a limit:
+  429 / -1015.
+- User data events (on the account's stream, :attr:`Emulator.streams`): every accepted
+  order: ORDER_TRADE_UPDATE ``x``/``X`` NEW; each fill: TRADE_LITE, then
+  ORDER_TRADE_UPDATE TRADE (PARTIALLY_FILLED or FILLED; ``l``/``L`` the fill, ``z``/``ap``
+  cumulative, ``n``/``N`` the commission (left out when zero), ``rp`` the realized PnL,
+  ``t`` the trade id, ``m`` maker), then ACCOUNT_UPDATE (reason ORDER) with the USDT
+  balance (``bc`` 0: it excludes PnL and commission) and the one position changed (*order
+  of the three undocumented*); CANCELED, EXPIRED (``er`` as above) and AMENDMENT; and
+  ALGO_UPDATE for each algo status. ``b``/``a`` are the bid/ask notional of the
+  account's open orders on the symbol and side after the change; ``T``/``E`` the clock.
+  A request's events are pushed after its reply is sent. A price move's events are pushed
+  before ``set_price`` returns when the emulator runs in a thread of its own; called on
+  the emulator's event loop, they are queued in order and pushed by a task
+  (``await emulator.flush_events()`` waits for them). An emulator that is not started
+  keeps its events in ``emulator.engine.outbox``.
 Time comes from an injectable clock (``clock=FakeClock()``), so tests make keys
 expire without sleeping, and skew the server's clock from the client's
 (``clock=lambda: fake() + 2000``: the client 2 s behind).
