@@ -755,3 +755,48 @@ async def test_events_of_a_request_follow_its_reply_and_other_accounts_see_none(
             assert isinstance(item, OrderTradeUpdateEvent) and item.order.symbol == "ETHUSDT"
             await emu.flush_events()
             assert emu.engine.outbox == type(emu.engine.outbox)()
+
+
+def test_at_most_200_algo_orders_wait() -> None:
+    emulator = make()
+    for n in range(200):
+        ok(emulator, "algoOrder.place", **algo("STOP_MARKET", "BUY", f"{60000 + n}.00",
+                                               quantity="0.010"))  # fmt: skip
+    assert code(emulator, "algoOrder.place", **algo("STOP_MARKET", "BUY", "70000.00",
+                                                      quantity="0.010")) == (
+        -4045, "Reach max stop order limit.",
+    )  # fmt: skip
+    ok(emulator, "algoOrder.cancel", algoId=3_000_000_000_000_001)
+    ok(emulator, "algoOrder.place", **algo("STOP_MARKET", "BUY", "70000.00", quantity="0.010"))
+
+
+def test_a_triggered_fok_that_cannot_fill_completely_expires() -> None:
+    emulator = make(liquidity="0.004")
+    ok(emulator, "algoOrder.place", **algo("STOP", "BUY", "50100.00", quantity="0.010",
+                                           price="50100.01", timeInForce="FOK"))  # fmt: skip
+    events(emulator)
+    emulator.set_price("BTCUSDT", "50100.00")
+    found = events(emulator)
+    assert kinds(found) == ["ALGO_UPDATE", "NEW/NEW", "ALGO_UPDATE", "EXPIRED/EXPIRED",
+                            "ALGO_UPDATE"]  # fmt: skip
+    assert found[-1]["o"]["X"] == "FINISHED" and found[-1]["o"]["aq"] == "0"
+
+
+def test_from_a_blocking_test_the_events_are_sent_before_set_price_returns() -> None:
+    from websockets.sync.client import connect
+
+    with Emulator(api_keys={KEY_1}, verify_signatures=False) as emulator:
+        with Client(api_key=KEY_1, url=emulator.url, timeout=10.0) as client:
+            key = client.user_data_stream.start().result.listen_key
+            with connect(f"{emulator.streams.url}/{key}") as stream:
+                while emulator.streams.open_sockets == 0:  # the server side registers it
+                    stream.ping().wait(10)
+                client.order.place(
+                    symbol="ETHUSDT", side="SELL", type="LIMIT", time_in_force="GTC",
+                    quantity=D("0.100"), price=D("3010.00"),
+                )  # fmt: skip
+                assert json.loads(stream.recv(10))["o"]["x"] == "NEW"
+                emulator.set_price("ETHUSDT", "3010.00")
+                assert not emulator.engine.outbox  # pushed (written) before set_price returned
+                got = [json.loads(stream.recv(10))["e"] for _ in range(3)]
+                assert got == ["TRADE_LITE", "ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"]

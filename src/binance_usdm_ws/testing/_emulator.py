@@ -129,7 +129,8 @@ describe; the choices made where nothing is documented are marked
   its id, ``act`` its type), its fills, and ALGO_UPDATE FINISHED once it is filled,
   cancelled or expired. An order that cannot be placed then (``closePosition`` or
   ``reduceOnly`` with nothing to close): ALGO_UPDATE REJECTED with ``rm`` the reason.
-  ``algoOrder.cancel`` of one not NEW: -2011. No limit of 200 algo orders (*choice*).
+  ``algoOrder.cancel`` of one not NEW: -2011. A 201st algo order waiting: -4045 "Reach
+  max stop order limit.". A triggered FOK order that cannot fill completely expires.
 - ``order.place`` and ``order.modify`` count against the account's ORDERS limits (300 per
   10 s, 1200 per minute: ``order_limits``), shown in their ``rateLimits``; over a limit:
   429 / -1015.

@@ -41,6 +41,7 @@ _CONDITIONAL = frozenset(
     {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
 )
 _GTD_MAX = 253402300799000
+MAX_ALGO = 200  # open conditional orders per account (S1-CL 2025-12-29)
 _MAX_WALK = 1000  # levels a taker walks at most when liquidity is limited
 _NO_MATCH_LEVEL = {"OPPONENT": 0, "OPPONENT_5": 4, "OPPONENT_10": 9, "OPPONENT_20": 19}
 _QUEUE_LEVEL = {"QUEUE": 0, "QUEUE_5": 4, "QUEUE_10": 9, "QUEUE_20": 19}
@@ -395,7 +396,10 @@ class Engine:
         """Match a new (or modified, or triggered) order as a taker; rest or expire the rest."""
         symbol = self.market.symbols[order.symbol]
         if order.type == "MARKET" or self._reached(order, symbol.price):
-            for price, quantity in self._taker_fills(order, symbol, self._capacity(account, order)):
+            fills = self._taker_fills(order, symbol, self._capacity(account, order))
+            if order.time_in_force == "FOK" and sum(q for _, q in fills) < order.remaining:
+                fills = []  # all or nothing (a triggered FOK: placed ones were checked)
+            for price, quantity in fills:
                 self._fill(account, order, price, quantity, maker=False)
         if order.status not in OPEN:
             return
@@ -753,6 +757,8 @@ class Engine:
                 raise WOULD_TRIGGER
         elif self._triggers(kind, side, trigger, symbol.price):
             raise WOULD_TRIGGER
+        if sum(a["algoStatus"] == "NEW" for a in account.algo_orders.values()) >= MAX_ALGO:
+            raise Reject(400, -4045, "Reach max stop order limit.")
         client_id = params.get("clientAlgoId")
         if client_id is not None and CLIENT_ID.fullmatch(client_id) is None:
             raise Reject(400, -4015, "Client order id is not valid.")
