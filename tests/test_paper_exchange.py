@@ -712,10 +712,29 @@ async def test_a_partial_then_full_fill_read_through_user_data_events() -> None:
                     assert o.side == status.side and o.time_in_force == status.time_in_force
                     assert o.position_side == status.position_side == pos.position_side
                     assert o.trade_time == update.transaction_time == status.update_time
+                    assert o.symbol == lite.symbol == status.symbol == pos.symbol
+                    assert o.order_type == status.type and o.original_order_type == status.orig_type
+                    assert o.stop_price == status.stop_price == 0
+                    assert o.is_reduce_only is status.reduce_only is False
+                    assert o.close_position is status.close_position is False
+                    assert o.working_type == status.working_type
+                    assert o.price_protect is status.price_protect
+                    assert lite.quantity == status.orig_qty and lite.price == status.price
+                    assert lite.side == status.side and lite.transaction_time == o.trade_time
+                    assert (
+                        o.asks_notional
+                        == pos.ask_notional
+                        == (D("0.010") - D(filled)) * D("50100.00")
+                    )
+                    assert o.bids_notional == pos.bid_notional == 0
+                    assert pos.mark_price == D("50100.00") and pos.position_side == "BOTH"
                     [p] = account.update.positions or []
                     assert p.position_amount == pos.position_amt == -D(filled)
                     assert p.entry_price == pos.entry_price == D("50100")
-                    assert p.unrealized_pnl == pos.un_realized_profit
+                    assert p.unrealized_pnl == pos.un_realized_profit == 0
+                    assert p.breakeven_price == pos.break_even_price
+                    assert (p.symbol, p.position_side) == (pos.symbol, pos.position_side)
+                    assert p.accumulated_realized == 0 and account.update.reason == "ORDER"
                     [b] = account.update.balances
                     balance = (await client.account.balance_v2()).result[0]
                     assert b.wallet_balance == balance.balance and b.balance_change == 0
