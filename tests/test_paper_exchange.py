@@ -608,12 +608,25 @@ def test_a_thousand_orders_reconcile_exactly_from_the_fill_events() -> None:
         else:
             rejected += 1
             assert reply["error"]["code"] in (-5021, -5022), reply
+        open_orders = list(emulator.account(KEY_1).open_orders.values())
+        if open_orders and n % 25 == 12:  # re-price the newest open order by a tick
+            newest = open_orders[-1]
+            ok(emulator, "order.modify", symbol="BTCUSDT", orderId=newest.order_id,
+               side=newest.side, quantity=fmt2(newest.quantity, "0.001"),
+               price=fmt2(newest.price + D("0.01")))  # fmt: skip
+        elif open_orders and n % 25 == 24:  # cancel the oldest
+            ok(emulator, "order.cancel", symbol="BTCUSDT", orderId=open_orders[0].order_id)
         if n % 3 == 0:
             step = D((n * 37) % 41 - 20)
             prices.append(max(D("49000.00"), min(D("51000.00"), price + step)))
             emulator.set_price("BTCUSDT", prices[-1])
         made += events(emulator)
     assert placed > 700 and rejected > 20
+    executions = {e["o"]["x"] for e in made if e["e"] == "ORDER_TRADE_UPDATE"}
+    assert executions == {"NEW", "TRADE", "EXPIRED", "AMENDMENT", "CANCELED"}
+    assert {e["o"]["X"] for e in made if e["e"] == "ALGO_UPDATE"} == {
+        "NEW", "TRIGGERING", "TRIGGERED", "FINISHED",
+    }  # fmt: skip
     assert_decodes(made)
     # Recompute from the fills alone: the position (average-cost entry, rounded half-even
     # to 8 decimals as documented), realized PnL, commissions, the wallet.
@@ -661,8 +674,8 @@ def test_a_thousand_orders_reconcile_exactly_from_the_fill_events() -> None:
     assert D(last_update["P"][0]["pa"]) == amount
 
 
-def fmt2(value: Decimal) -> str:
-    return str(value.quantize(D("0.01")))
+def fmt2(value: Decimal, places: str = "0.01") -> str:
+    return str(value.quantize(D(places)))
 
 
 # -- end to end through the SDK ---------------------------------------------------------------
