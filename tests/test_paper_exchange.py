@@ -832,3 +832,30 @@ def test_from_a_blocking_test_the_events_are_sent_before_set_price_returns() -> 
                 assert not emulator.engine.outbox  # pushed (written) before set_price returned
                 got = [json.loads(stream.recv(10))["e"] for _ in range(3)]
                 assert got == ["TRADE_LITE", "ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"]
+
+
+def test_algo_orders_in_hedge_mode_and_their_reduce_check_when_they_fire() -> None:
+    emulator = make()
+    emulator.account(KEY_1).hedge_mode = True
+    opening = algo("STOP_MARKET", "BUY", "51000.00", closePosition="true", positionSide="LONG")
+    assert code(emulator, "algoOrder.place", **opening) == (
+        -1128,
+        "Combination of optional parameters invalid.",
+    )
+    assert code(emulator, "algoOrder.place", **{**opening, "positionSide": "BOTH"})[0] == -4061
+    ok(emulator, "order.place", **market("BUY", "0.020", positionSide="LONG"))
+    ok(emulator, "order.place", **market("SELL", "0.010", positionSide="SHORT"))
+    close_long = algo("STOP_MARKET", "SELL", "49000.00", closePosition="true", positionSide="LONG")
+    ok(emulator, "algoOrder.place", **close_long)
+    # A SELL LONG for more than the long: placed, rejected when it fires.
+    ok(emulator, "algoOrder.place", **algo("STOP_MARKET", "SELL", "48000.00", quantity="0.050",
+                                           positionSide="LONG"))  # fmt: skip
+    events(emulator)
+    emulator.set_price("BTCUSDT", "48500.00")
+    held = {p["positionSide"]: p["positionAmt"] for p in ok(emulator, "v2/account.position")}
+    assert held == {"SHORT": "-0.010"}
+    emulator.set_price("BTCUSDT", "47900.00")
+    rejected = [e["o"] for e in events(emulator) if e["e"] == "ALGO_UPDATE"][-1]
+    assert (rejected["X"], rejected["rm"], rejected["ps"]) == (
+        "REJECTED", "ReduceOnly Order is rejected.", "LONG",
+    )  # fmt: skip

@@ -127,8 +127,10 @@ describe; the choices made where nothing is documented are marked
   STOP/TAKE_PROFIT; its ``origType`` and ``ot`` are the algo type, ``stopPrice``/``sp`` the
   trigger, a generated clientOrderId) with its NEW event, ALGO_UPDATE TRIGGERED (``ai``
   its id, ``act`` its type), its fills, and ALGO_UPDATE FINISHED once it is filled,
-  cancelled or expired. An order that cannot be placed then (``closePosition`` or
-  ``reduceOnly`` with nothing to close): ALGO_UPDATE REJECTED with ``rm`` the reason.
+  cancelled or expired. Whether a reducing algo order (``reduceOnly``, ``closePosition``,
+  a hedge-mode close) has a position to reduce is checked when it fires, not when placed:
+  with nothing to close (or, in hedge mode, less than its quantity) it ends ALGO_UPDATE
+  REJECTED with ``rm`` the reason ("ReduceOnly Order is rejected.").
   ``algoOrder.cancel`` of one not NEW: -2011. A 201st algo order waiting: -4045 "Reach
   max stop order limit.". A triggered FOK order that cannot fill completely expires.
 - ``order.place`` and ``order.modify`` count against the account's ORDERS limits (300 per
@@ -143,7 +145,8 @@ describe; the choices made where nothing is documented are marked
   of the three undocumented*); CANCELED, EXPIRED (``er`` as above) and AMENDMENT; and
   ALGO_UPDATE for each algo status. ``b``/``a`` are the bid/ask notional of the
   account's open orders on the symbol and side after the change; ``T``/``E`` the clock.
-  A request's events are pushed after its reply is sent. A price move's events are pushed
+  A request's events are pushed after its reply is sent (with ``hold_replies`` they are
+  not held). A price move's events are pushed
   before ``set_price`` returns when the emulator runs in a thread of its own; called on
   the emulator's event loop, they are queued in order and pushed by a task
   (``await emulator.flush_events()`` waits for them). An emulator that is not started

@@ -736,9 +736,7 @@ class Engine:
                 raise Reject(400, -4014, "Price not increased by tick size.")
         if quantity % symbol.step:
             raise Reject(400, -4023, "Qty not increased by step size.")
-        reduce_only = _true(params, "reduceOnly")
-        if reduce_only or (position_side != "BOTH" and self._closes(side, position_side)):
-            self._check_reduce(account, symbol.name, side, position_side, quantity)
+        reduce_only = _true(params, "reduceOnly")  # checked when it fires, not before
         now = self._clock()
         activate = Decimal(0)
         rate = Decimal(0)
