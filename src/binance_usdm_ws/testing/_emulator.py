@@ -314,6 +314,15 @@ class Emulator:
     or, for blocking code, as a plain context manager, which runs it in a
     thread of its own: ``with Emulator(api_keys={"k1"}) as emu: ...``.
 
+    It is a paper exchange: orders match against a price feed the test moves, and every
+    change reaches the account's user data stream::
+
+        placed = await client.order.place(symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                          time_in_force="GTC", quantity=Decimal("0.01"),
+                                          price=Decimal("49900"))
+        emu.set_price("BTCUSDT", "49900")   # the order fills (as maker)
+        emu.account("k1").hedge_mode = True  # LONG/SHORT positions from now on
+
     Args:
         api_keys: the API keys the server knows; others get -2015.
         host: interface to listen on (loopback by default).
