@@ -855,7 +855,9 @@ def test_algo_orders_in_hedge_mode_and_their_reduce_check_when_they_fire() -> No
     held = {p["positionSide"]: p["positionAmt"] for p in ok(emulator, "v2/account.position")}
     assert held == {"SHORT": "-0.010"}
     emulator.set_price("BTCUSDT", "47900.00")
-    rejected = [e["o"] for e in events(emulator) if e["e"] == "ALGO_UPDATE"][-1]
+    found = events(emulator)
+    assert_decodes(found)
+    rejected = [e["o"] for e in found if e["e"] == "ALGO_UPDATE"][-1]
     assert (rejected["X"], rejected["rm"], rejected["ps"]) == (
         "REJECTED", "ReduceOnly Order is rejected.", "LONG",
     )  # fmt: skip
