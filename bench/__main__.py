@@ -16,7 +16,7 @@ from ._harness import RESULTS_DIR, print_table
 
 __all__ = ["BENCHMARKS", "main"]
 
-BENCHMARKS = ["codec", "roundtrip", "signed", "memory", "imports", "keepalive_fleet"]
+BENCHMARKS = ["codec", "roundtrip", "signed", "memory", "imports", "keepalive_fleet", "paper"]
 
 
 def main(argv: list[str]) -> int:

@@ -583,7 +583,7 @@ async def test_signed_methods_end_to_end_with_the_switch() -> None:
                 side="BUY",
                 type="TAKE_PROFIT_MARKET",
                 quantity=Decimal("1"),
-                trigger_price=Decimal("3100"),
+                trigger_price=Decimal("2900"),  # at 3100 it would trigger at once: -2021
             )
             assert algo.result.algo_status == "NEW"
             gone = await client.algo_order.cancel(algo_id=algo.result.algo_id)

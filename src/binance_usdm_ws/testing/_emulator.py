@@ -44,25 +44,113 @@ describe; the choices made where nothing is documented are marked
   logged-on connection's requests may leave out ``apiKey`` and ``signature`` (they
   still send ``timestamp``). ``session.status`` and ``session.logout`` answer as
   documented (``apiKey`` null when not logged on).
-- ``depth``, ``ticker.price`` and ``ticker.book`` answer from deterministic books
-  (:class:`~._exchange.Market`: the symbols' levels are one tick apart from the last
-  price, with quantities derived from the symbol name); an unknown symbol: 400 /
-  -1121 "Invalid symbol."; a ``limit`` outside the docs' list: -1130.
-- Accounts (:meth:`Emulator.account`): balances (10000 USDT by default) and one-way
-  positions that tests may set; margins at leverage 20 and the symbols' last prices.
-  *Undocumented choices*: ``account.position`` and ``account.status`` list every
-  symbol, their v2 twins only the positions held (any symbol named by ``symbol``).
-- Orders: ``order.place`` keeps LIMIT and MARKET orders with ids, status and
-  clientOrderId; there is no matching, so an order stays NEW until cancelled or
-  modified. Conditional types: -4120 (its message is *undocumented*); a hedge-mode
-  ``positionSide``: -4061; a bad or duplicate ``newClientOrderId``: -4015 / -4116;
-  LIMIT without ``timeInForce``/``price``: -1102; ``price`` with ``priceMatch``:
-  -1128; ``price``/``timeInForce`` on MARKET: -1106. ``order.status`` of an
-  unknown order: -2013; ``order.cancel`` of one not open: -2011; ``order.modify``:
-  -2013, or -1020 for a non-LIMIT order. ``algoOrder.place``/``cancel`` keep algo
-  orders (NEW, CANCELED). ``order.place`` and ``order.modify`` count against the
-  account's ORDERS limits (300 per 10 s, 1200 per minute: ``order_limits``), shown
-  in their ``rateLimits``; over a limit: 429 / -1015.
+- The price feed: each symbol has a current price that the test moves with
+  :meth:`Emulator.set_price`, :meth:`Emulator.step_prices` and
+  :meth:`Emulator.replay_trades`. ``depth``, ``ticker.price`` and ``ticker.book`` answer
+  from it (:class:`~._exchange.Market`): bids one tick apart below the price, asks above,
+  with quantities derived from the symbol name (*undocumented*: a book, not a market).
+  An unknown symbol: 400 / -1121 "Invalid symbol."; a ``limit`` outside the docs' list:
+  -1130. The mark price is the feed price.
+- Symbols and filters: BTCUSDT (50000.00), ETHUSDT (3000.00), BNBUSDT (600.000) by
+  default; the tick size (PRICE_FILTER) is the price's last decimal unless ``tickSize`` is
+  given, ``stepSize`` (LOT_SIZE) 0.001 (BNBUSDT 0.01), ``minNotional`` 5.0 for all (the
+  docs' -4164 text; the real BTCUSDT needs 100). Tests change them on
+  ``emulator.market.symbols[name]`` (``tick``, ``step``, ``min_notional``). A price off the
+  tick: -4014 "Price not increased by tick size."; a quantity off the step: -4023 "Qty not
+  increased by step size."; a notional (quantity × price, MARKET: × the feed price) below
+  the minimum: -4164 "Order's notional must be no smaller than <min> (unless you choose
+  reduce only)" unless the order reduces a position. No margin check (-2019), no
+  PERCENT_PRICE, MARKET_LOT_SIZE or MAX_NUM_ORDERS (*choices*).
+- Accounts (:meth:`Emulator.account`): balances (10000 USDT by default) and positions per
+  (symbol, position side): ``BOTH`` in one-way mode, ``LONG``/``SHORT`` with
+  ``account.hedge_mode = True``; margins at leverage 20 and the feed prices.
+  *Undocumented choices*: ``account.position`` and ``account.status`` list every symbol
+  (both sides in hedge mode), their v2 twins only the positions held (any symbol named by
+  ``symbol``); ``breakEvenPrice`` is the entry price; margin type cross.
+- ``order.place`` (LIMIT and MARKET): conditional types: -4120 (its message is
+  *undocumented*); in one-way mode a ``positionSide`` other than BOTH, in hedge mode one
+  other than LONG/SHORT: -4061; ``reduceOnly`` in hedge mode and ``closePosition=true``
+  on order.place: -1106 "Parameter '%s' sent when not required." (*choice*); a bad or
+  duplicate (among open orders) ``newClientOrderId``: -4015 / -4116, checked before the
+  filters; LIMIT without ``timeInForce``/``price``: -1102; ``price`` with ``priceMatch``:
+  -1128 (``priceMatch`` OPPONENT[_5/10/20] takes that level of the other side, QUEUE[_n]
+  of its own side); ``price``/``timeInForce`` on MARKET: -1106; GTD without
+  ``goodTillDate``: -1102, with one not after now + 600 s or not before 253402300799000:
+  -5040 (the docs' text); its milliseconds are dropped. ``reduceOnly`` with no position on
+  the other side, and in hedge mode a close (SELL LONG, BUY SHORT) larger than the
+  position: -2022 "ReduceOnly Order is rejected.".
+- Matching. A LIMIT order is marketable when the feed price is at or through its price
+  (BUY: price ≥ feed; SELL: ≤); a marketable order or a MARKET order takes at the feed
+  price (MARKET: moved by ``slippage``, rounded to the tick away from the feed) as taker.
+  With ``liquidity`` set, a taker gets that quantity at the first price and walks one tick
+  further for each further such quantity (no further than a LIMIT's price; at most 1000
+  levels): each level is a separate trade. The book does not remember what a taker took
+  (*choice*). What is left: GTC/GTD/GTX rest; IOC expires (``er`` 2); MARKET expires
+  (``er`` 9, only when 1000 levels were not enough). FOK that cannot fill completely now:
+  -5021, GTX that would take: -5022 (the error page's texts; nothing is recorded and no
+  event is sent: *choice*). A resting order fills as maker at its own price when a price
+  move reaches it (at or through); with ``liquidity`` each price level gives that much per
+  move, shared by its orders best price first then time priority; ``replay_trades``
+  instead fills up to each trade's quantity. A reducing order (``reduceOnly``, a
+  hedge-mode close, a ``closePosition`` trigger) fills no more than the position; with
+  none left it expires (``er`` 4). GTD orders expire (``er`` 0) once the clock reaches
+  ``goodTillDate``, checked on each price move and each request. No self-trade prevention
+  (the account is the only participant): ``selfTradePreventionMode`` is only echoed.
+- ``newOrderRespType``: ACK (the default) replies with the order as accepted (NEW, nothing
+  executed, even if it filled at once); RESULT with its state after matching (FILLED or
+  EXPIRED for MARKET, IOC and FOK).
+- Fills: commission = price × quantity × the maker or taker rate (``commission``; default
+  0.0002 / 0.0005), in USDT, rounded half-even to 8 decimals. Positions use average cost:
+  an increase moves the entry price to the weighted average (rounded half-even to 8
+  decimals); a decrease realizes ``(price - entry) × closed`` (negated for a short;
+  rounded alike) and a reversal opens the rest at the fill price. The wallet balance moves
+  by realized PnL less commission; unrealized PnL is ``(mark - entry) × amount``.
+- ``order.status`` finds any order of the account (by ``orderId``; by
+  ``origClientOrderId`` the latest with that id); unknown: -2013. ``order.cancel`` of one
+  not open: -2011. ``order.modify`` (LIMIT only, else -5025): not open: -2013; a side
+  other than the order's: -1130; a new price or quantity off the filters: -4014 / -4023 /
+  -5029 and the order stays; the same price and quantity: -5027; after 10000
+  modifications: -5026; a quantity at or below what executed, or a GTX order re-priced to
+  take: cancelled; otherwise amended (an AMENDMENT event, time priority renewed, STP mode
+  reset to NONE) and, if now marketable, matched as a taker.
+- ``algoOrder.place`` (``algoType`` CONDITIONAL): ``triggerPrice`` is mandatory except for
+  TRAILING_STOP_MARKET (which needs ``callbackRate`` 0.1-10, else -1130), ``price`` for
+  STOP/TAKE_PROFIT; the tick and step filters apply; a trigger already met: -2021 "Order
+  would immediately trigger." (STOP/STOP_MARKET BUY fire at feed ≥ trigger, SELL ≤;
+  TAKE_PROFIT[_MARKET] BUY ≤, SELL ≥; workingType MARK_PRICE reads the same feed).
+  ``closePosition=true``: only with STOP_MARKET/TAKE_PROFIT_MARKET (else -1106), with
+  ``quantity``: -4137, with ``reduceOnly``: -1106, in hedge mode on an opening side: -1128
+  (*choices*). A trailing stop activates when the feed reaches ``activatePrice`` (default:
+  the price when placed; one already passed: -2021), then fires when the price comes back
+  ``callbackRate`` % from the extreme since activation. On a price move an algo order
+  fires: ALGO_UPDATE TRIGGERING, the order (MARKET, or LIMIT at ``price`` for
+  STOP/TAKE_PROFIT; its ``origType`` and ``ot`` are the algo type, ``stopPrice``/``sp`` the
+  trigger, a generated clientOrderId) with its NEW event, ALGO_UPDATE TRIGGERED (``ai``
+  its id, ``act`` its type), its fills, and ALGO_UPDATE FINISHED once it is filled,
+  cancelled or expired. Whether a reducing algo order (``reduceOnly``, ``closePosition``,
+  a hedge-mode close) has a position to reduce is checked when it fires, not when placed:
+  with nothing to close (or, in hedge mode, less than its quantity) it ends ALGO_UPDATE
+  REJECTED with ``rm`` the reason ("ReduceOnly Order is rejected.").
+  ``algoOrder.cancel`` of one not NEW: -2011. A 201st algo order waiting: -4045 "Reach
+  max stop order limit.". A triggered FOK order that cannot fill completely expires.
+- ``order.place`` and ``order.modify`` count against the account's ORDERS limits (300 per
+  10 s, 1200 per minute: ``order_limits``), shown in their ``rateLimits``; over a limit:
+  429 / -1015.
+- User data events (on the account's stream, :attr:`Emulator.streams`): every accepted
+  order: ORDER_TRADE_UPDATE ``x``/``X`` NEW; each fill: TRADE_LITE, then
+  ORDER_TRADE_UPDATE TRADE (PARTIALLY_FILLED or FILLED; ``l``/``L`` the fill, ``z``/``ap``
+  cumulative, ``n``/``N`` the commission (left out when zero), ``rp`` the realized PnL,
+  ``t`` the trade id, ``m`` maker), then ACCOUNT_UPDATE (reason ORDER) with the USDT
+  balance (``bc`` 0: it excludes PnL and commission) and the one position changed (*order
+  of the three undocumented*); CANCELED, EXPIRED (``er`` as above) and AMENDMENT; and
+  ALGO_UPDATE for each algo status. ``b``/``a`` are the bid/ask notional of the
+  account's open orders on the symbol and side after the change; ``T``/``E`` the clock.
+  A request's events are pushed after its reply is sent (with ``hold_replies`` they are
+  not held). A price move's events are pushed
+  before ``set_price`` returns when the emulator runs in a thread of its own; called on
+  the emulator's event loop, they are queued in order and pushed by a task
+  (``await emulator.flush_events()`` waits for them). An emulator that is not started
+  keeps its events in ``emulator.engine.outbox``.
 Time comes from an injectable clock (``clock=FakeClock()``), so tests make keys
 expire without sleeping, and skew the server's clock from the client's
 (``clock=lambda: fake() + 2000``: the client 2 s behind).
@@ -102,6 +190,7 @@ from ..errors import redact
 from ._clock import wall_clock_ms
 from ._exchange import DEFAULT_BALANCES, DEFAULT_SYMBOLS, Account, Accounts, Market, Position
 from ._faults import Faults
+from ._matching import DEFAULT_COMMISSION, Engine
 from ._streams import UserStreams
 from ._wire import Reject as _Reject
 from ._wire import (
@@ -225,6 +314,15 @@ class Emulator:
     or, for blocking code, as a plain context manager, which runs it in a
     thread of its own: ``with Emulator(api_keys={"k1"}) as emu: ...``.
 
+    It is a paper exchange: orders match against a price feed the test moves, and every
+    change reaches the account's user data stream::
+
+        placed = await client.order.place(symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                          time_in_force="GTC", quantity=Decimal("0.01"),
+                                          price=Decimal("49900"))
+        emu.set_price("BTCUSDT", "49900")   # the order fills (as maker)
+        emu.account("k1").hedge_mode = True  # LONG/SHORT positions from now on
+
     Args:
         api_keys: the API keys the server knows; others get -2015.
         host: interface to listen on (loopback by default).
@@ -233,8 +331,10 @@ class Emulator:
         weight_limit: REQUEST_WEIGHT allowed per minute.
         envelope_error_code: error code of malformed-envelope replies.
         ssl: a server TLS context, to serve ``wss://``.
-        symbols: the symbols of the market and their last prices (the decimals of a
-            price are its tick size); default BTCUSDT, ETHUSDT and BNBUSDT.
+        symbols: the symbols of the market: each name to its last price (the decimals of
+            a price are its tick size), or to a mapping with ``price`` and optionally
+            ``tickSize``, ``stepSize`` (default 0.001) and ``minNotional`` (default 5.0);
+            default BTCUSDT, ETHUSDT and BNBUSDT (see ``_exchange.DEFAULT_SYMBOLS``).
         balances: each new account's wallet balances (default 10000 USDT).
         verify_signatures: when True (the default), a TRADE or USER_DATA request without a
             valid ``signature`` gets 400 / -1022. False: signed methods are processed with
@@ -243,6 +343,13 @@ class Emulator:
             the sorted parameters (FACTS §7.2) is valid.
         public_keys: RSA or Ed25519 public keys (PEM) by API key, to verify the base64
             signatures of the sorted parameters (needs the ``crypto`` extra).
+        liquidity: the quantity available at each price level on each price move: resting
+            orders at one price share it (the rest waits for the next move), and a taker
+            walks one tick further for each such quantity. ``None`` (the default):
+            unlimited, every crossed order fills completely in one trade.
+        slippage: the fraction of the price a MARKET order pays beyond the feed price
+            (BUY above, SELL below, rounded to the tick away from it); default 0.
+        commission: the (maker, taker) commission rates; default (0.0002, 0.0005).
     """
 
     def __init__(
@@ -255,11 +362,14 @@ class Emulator:
         weight_limit: int = 2400,
         envelope_error_code: int = -1000,
         ssl: _ssl.SSLContext | None = None,
-        symbols: Mapping[str, Decimal | str] = DEFAULT_SYMBOLS,
+        symbols: Mapping[str, Any] = DEFAULT_SYMBOLS,
         balances: Mapping[str, Decimal | str] = DEFAULT_BALANCES,
         verify_signatures: bool = True,
         api_secrets: Mapping[str, str] | None = None,
         public_keys: Mapping[str, str | bytes] | None = None,
+        liquidity: Decimal | str | None = None,
+        slippage: Decimal | str = Decimal(0),
+        commission: tuple[Decimal | str, Decimal | str] = DEFAULT_COMMISSION,
     ) -> None:
         self.api_keys: set[str] = set(api_keys)
         self.clock = clock
@@ -300,6 +410,19 @@ class Emulator:
         self.market = Market(symbols, lambda: self.clock())
         """The deterministic order books that ``depth`` and ``ticker.*`` answer from."""
         self._accounts = Accounts(self.market, lambda: self.clock(), balances)
+        self.engine = Engine(
+            self.market,
+            self._accounts,
+            lambda: self.clock(),
+            liquidity=liquidity,
+            slippage=slippage,
+            commission=commission,
+        )
+        """The matching engine (its ``liquidity``, ``slippage``, ``maker_rate`` and
+        ``taker_rate`` may be changed)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush_lock: asyncio.Lock | None = None
+        self._flush_tasks: set[asyncio.Task[None]] = set()
         self.streams = UserStreams(self, self._listen_keys)
         """The user data streams: ``await emulator.streams.push(api_key, event)``."""
 
@@ -307,6 +430,9 @@ class Emulator:
 
     async def start(self) -> Emulator:
         """Start listening; return self."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._flush_lock = loop, asyncio.Lock()
         if self._server is None:
             self._server = await serve(
                 self._serve,
@@ -388,13 +514,96 @@ class Emulator:
         entry_price: Decimal | str,
         *,
         leverage: int = 20,
+        position_side: str = "BOTH",
     ) -> None:
-        """Give the account a one-way position (``amount`` negative: short; 0: none)."""
+        """Give the account a position (``amount`` negative: short; 0: none); in hedge mode
+        name its ``position_side`` (LONG or SHORT)."""
         if symbol not in self.market.symbols:
             raise ValueError(f"the emulator has no symbol {symbol!r}")
-        self.account(api_key).positions[symbol] = Position(
+        self.account(api_key).positions[(symbol, position_side)] = Position(
             Decimal(amount), Decimal(entry_price), leverage, self.clock()
         )
+
+    # -- the price feed --------------------------------------------------------------------
+
+    def set_price(self, symbol: str, price: Decimal | str) -> None:
+        """Move ``symbol``'s price to ``price``: resting orders it reaches fill (up to
+        ``liquidity`` per level), algo orders trigger, GTD orders past their time expire;
+        ``depth`` and ``ticker.*`` answer around the new price.
+
+        A plain method for async and blocking tests alike. With the emulator in a thread of
+        its own (``with Emulator(...)``) the work runs on that thread and the user data
+        events it makes are pushed before this returns; called on the emulator's event
+        loop, they are queued in order and pushed by a task (``await flush_events()``
+        waits for them).
+        """
+        value = Decimal(price)
+        self._on_loop(lambda: self.engine.set_price(symbol, value))
+
+    def step_prices(self, symbol: str, prices: Iterable[Decimal | str]) -> None:
+        """:meth:`set_price` for each of ``prices`` in turn."""
+        values = [Decimal(p) for p in prices]
+
+        def steps() -> None:
+            for value in values:
+                self.engine.set_price(symbol, value)
+
+        self._on_loop(steps)
+
+    def replay_trades(
+        self, symbol: str, trades: Iterable[tuple[Decimal | str, Decimal | str]]
+    ) -> None:
+        """Replay market trades ``(price, quantity)`` in turn: each moves the price there and
+        fills the resting orders at or through it, best price first then time priority, up
+        to its quantity in all (``liquidity`` does not apply); then as :meth:`set_price`."""
+        values = [(Decimal(p), Decimal(q)) for p, q in trades]
+
+        def replay() -> None:
+            for price, quantity in values:
+                self.engine.replay_trade(symbol, price, quantity)
+
+        self._on_loop(replay)
+
+    async def flush_events(self) -> None:
+        """Wait until every user data event made so far has been pushed (on the emulator's
+        loop)."""
+        if self._flush_lock is None:  # never started: the events stay in engine.outbox
+            return
+        async with self._flush_lock:
+            outbox = self.engine.outbox
+            while outbox:
+                api_key, event = outbox.popleft()
+                await self.streams.push(api_key, event)
+
+    def _on_loop(self, work: Callable[[], None]) -> None:
+        """Run ``work`` where the emulator's state lives, then get its events pushed."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        thread = self._thread
+        if thread is not None and thread.running and running is not self._loop:
+
+            async def on_thread() -> None:
+                work()
+                await self.flush_events()
+
+            thread.run(on_thread())
+            return
+        work()
+        self._events_soon()
+
+    def _events_soon(self) -> None:
+        """Schedule the queued events' push on the running loop."""
+        if not self.engine.outbox or self._server is None:
+            return  # not started: the events stay in engine.outbox, for tests to read
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # pragma: no cover - the server runs on a loop
+            return
+        task = loop.create_task(self.flush_events())
+        self._flush_tasks.add(task)
+        task.add_done_callback(self._flush_tasks.discard)
 
     def delete_listen_key(self, api_key: str) -> None:
         """Invalidate the API key's listenKey server-side, as if it had expired."""
@@ -456,6 +665,8 @@ class Emulator:
                     self._held_changed.set()
                 else:
                     await self.faults.deliver(ws, reply)
+                if self.engine.outbox:  # the request's events, after its reply
+                    await self.flush_events()
         except ConnectionClosed:
             pass
 
@@ -504,6 +715,7 @@ class Emulator:
             if not self._charge(METHODS[method_name].weight_of(params)):
                 raise _Reject(429, -1003, _TOO_MANY_REQUESTS_MSG.format(limit=self.weight_limit))
             self._authorize(call, spec)
+            self.engine.expire_due()
             if method_name in _ORDER_METHODS and call.api_key is not None:
                 order_key = call.api_key
                 self._count_order(order_key)
@@ -752,22 +964,22 @@ class Emulator:
         return self._accounts.positions(self._key(call), call.params, v2=True)
 
     def _order_place(self, call: _Call) -> Any:
-        return self._accounts.place(self._key(call), call.params)
+        return self.engine.place(self._key(call), call.params)
 
     def _order_status(self, call: _Call) -> Any:
-        return self._accounts.query(self._key(call), call.params)
+        return self.engine.query(self._key(call), call.params)
 
     def _order_cancel(self, call: _Call) -> Any:
-        return self._accounts.cancel(self._key(call), call.params)
+        return self.engine.cancel(self._key(call), call.params)
 
     def _order_modify(self, call: _Call) -> Any:
-        return self._accounts.modify(self._key(call), call.params)
+        return self.engine.modify(self._key(call), call.params)
 
     def _algo_order_place(self, call: _Call) -> Any:
-        return self._accounts.place_algo(self._key(call), call.params)
+        return self.engine.place_algo(self._key(call), call.params)
 
     def _algo_order_cancel(self, call: _Call) -> Any:
-        return self._accounts.cancel_algo(self._key(call), call.params)
+        return self.engine.cancel_algo(self._key(call), call.params)
 
 
 _HANDLERS: dict[str, Handler] = {

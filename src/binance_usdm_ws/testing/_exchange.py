@@ -1,44 +1,55 @@
-"""The emulator's market and accounts: a deterministic book per symbol, and a minimal
-in-memory account (balances, positions, orders, algo orders) per API key.
+"""The emulator's market and accounts: a price feed with deterministic books per symbol
+(with its trading filters), and an in-memory account (balances, positions per side, orders,
+algo orders) per API key.
 
-No matching: an order placed stays ``NEW`` until it is cancelled (the paper-exchange issue
-makes matching real). Replies are projected onto the generated result models' fields, so
-they carry exactly the fields the SDK decodes.
+What changes them (placing, matching, filling) is :mod:`._matching`; this module holds the
+state and answers the account methods from it. Replies are projected onto the generated
+result models' fields, so they carry exactly the fields the SDK decodes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Mapping
-from decimal import Context, Decimal
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 import attrs
 
 from .._generated import models as _models
-from ._wire import Reject, mandatory, not_valid, to_decimal
+from ._wire import Reject, not_valid
 
-__all__ = ["DEFAULT_SYMBOLS", "Account", "Market", "Order", "Position", "project"]
+__all__ = [
+    "DEFAULT_SYMBOLS",
+    "Account",
+    "Accounts",
+    "Market",
+    "Order",
+    "Position",
+    "Symbol",
+    "project",
+]
 
-DEFAULT_SYMBOLS: Mapping[str, str] = {
-    "BTCUSDT": "50000.00",
-    "ETHUSDT": "3000.00",
-    "BNBUSDT": "600.000",
+DEFAULT_SYMBOLS: Mapping[str, Mapping[str, str]] = {
+    "BTCUSDT": {"price": "50000.00", "stepSize": "0.001", "minNotional": "5.0"},
+    "ETHUSDT": {"price": "3000.00", "stepSize": "0.001", "minNotional": "5.0"},
+    "BNBUSDT": {"price": "600.000", "stepSize": "0.01", "minNotional": "5.0"},
 }
-"""Symbols every emulator trades, with their last price (its decimals are the tick size)."""
+"""Symbols every emulator trades: the last price (its decimals are the tick size unless
+``tickSize`` is given), ``stepSize`` (LOT_SIZE) and ``minNotional`` (MIN_NOTIONAL)."""
 DEFAULT_BALANCES: Mapping[str, str] = {"USDT": "10000.00000000"}
 DEFAULT_LEVERAGE = 20
+DEFAULT_STEP = Decimal("0.001")
+DEFAULT_MIN_NOTIONAL = Decimal("5.0")
 MAINT_MARGIN_RATE = Decimal("0.004")
 MAX_NOTIONAL = "20000000"
+MARGIN_ASSET = "USDT"
 _QTY_STEP = Decimal("0.001")
 _EIGHT = Decimal("1E-8")
 _WIDE = Context(prec=60)  # parameters are below 1e15: a product of two, with 8 decimals, fits
-_CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")
-_CONDITIONAL = frozenset(
-    {"STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"}
-)
-_OPEN = frozenset({"NEW", "PARTIALLY_FILLED"})
+CLIENT_ID = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")
+OPEN = frozenset({"NEW", "PARTIALLY_FILLED"})
 INVALID_SYMBOL = Reject(400, -1121, "Invalid symbol.")
 
 
@@ -50,6 +61,11 @@ def fmt(value: Decimal | int | str) -> str:
 def money(value: Decimal) -> str:
     """An account figure with the API's 8 decimals."""
     return format(value.quantize(_EIGHT, context=_WIDE), "f")
+
+
+def round8(value: Decimal) -> Decimal:
+    """``value`` rounded half-even to 8 decimals (commissions, PnL and entry prices)."""
+    return value.quantize(_EIGHT, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def project(full: Mapping[str, Any], model: type[Any]) -> dict[str, Any]:
@@ -65,10 +81,17 @@ def project(full: Mapping[str, Any], model: type[Any]) -> dict[str, Any]:
 
 @attrs.define
 class Symbol:
+    """One symbol of the market: its feed price and filters (tests may change them)."""
+
     name: str
     price: Decimal
     tick: Decimal
+    """PRICE_FILTER ``tickSize``."""
     last_update_id: int
+    step: Decimal = DEFAULT_STEP
+    """LOT_SIZE ``stepSize``."""
+    min_notional: Decimal = DEFAULT_MIN_NOTIONAL
+    """MIN_NOTIONAL ``notional``."""
 
     def level(self, side: str, index: int) -> tuple[Decimal, Decimal]:
         """The ``index``-th level (0: best) of ``side`` (``bids``/``asks``): price, quantity."""
@@ -79,17 +102,40 @@ class Symbol:
         return price, quantity
 
 
-class Market:
-    """Deterministic order books: each symbol's levels are a pure function of its price."""
+def _tick_of(price: Decimal) -> Decimal:
+    exponent = price.as_tuple().exponent
+    return Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0)
 
-    def __init__(self, symbols: Mapping[str, Decimal | str], clock: Callable[[], int]) -> None:
+
+class Market:
+    """The price feed and deterministic order books: each symbol's levels are a pure
+    function of its current price (one tick apart on each side of it).
+
+    ``symbols`` maps each name to its last price (a string or Decimal: the tick size is
+    its last decimal), or to a mapping with ``price`` and optionally ``tickSize``,
+    ``stepSize`` (default 0.001) and ``minNotional`` (default 5.0).
+    """
+
+    def __init__(self, symbols: Mapping[str, Any], clock: Callable[[], int]) -> None:
         self._clock = clock
         self.symbols: dict[str, Symbol] = {}
-        for index, (name, price) in enumerate(symbols.items()):
-            value = Decimal(price)
-            exponent = value.as_tuple().exponent
-            tick = Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0)
-            self.symbols[name] = Symbol(name, value, tick, 1_000_000 * (index + 1))
+        for name, spec in symbols.items():
+            self.add(name, spec)
+
+    def add(self, name: str, spec: Any) -> Symbol:
+        """Add (or replace) a symbol: ``spec`` is a price or a mapping (see the class)."""
+        if isinstance(spec, Mapping):
+            price = Decimal(spec["price"])
+            tick = Decimal(spec["tickSize"]) if "tickSize" in spec else _tick_of(price)
+            step = Decimal(spec.get("stepSize", DEFAULT_STEP))
+            notional = Decimal(spec.get("minNotional", DEFAULT_MIN_NOTIONAL))
+        else:
+            price = Decimal(spec)
+            tick, step, notional = _tick_of(price), DEFAULT_STEP, DEFAULT_MIN_NOTIONAL
+        index = len(self.symbols) if name not in self.symbols else list(self.symbols).index(name)
+        symbol = Symbol(name, price, tick, 1_000_000 * (index + 1), step, notional)
+        self.symbols[name] = symbol
+        return symbol
 
     def get(self, name: Any) -> Symbol:
         symbol = self.symbols.get(name) if isinstance(name, str) else None
@@ -142,9 +188,9 @@ class Market:
 # -- accounts -------------------------------------------------------------------------------
 
 
-@attrs.define
+@attrs.define(eq=False)
 class Order:
-    """An order the emulator keeps; its fields are the wire's (strings for amounts)."""
+    """An order the emulator keeps (amounts as Decimals; :meth:`wire` formats them)."""
 
     order_id: int
     symbol: str
@@ -152,8 +198,8 @@ class Order:
     side: str
     type: str
     time_in_force: str
-    orig_qty: str
-    price: str
+    quantity: Decimal
+    price: Decimal
     position_side: str
     reduce_only: bool
     price_match: str
@@ -161,8 +207,31 @@ class Order:
     good_till_date: int
     time: int
     update_time: int
+    owner: str = ""
+    """The API key whose order it is."""
     status: str = "NEW"
-    executed_qty: str = "0"
+    executed: Decimal = Decimal(0)
+    cum_quote: Decimal = Decimal(0)
+    close_position: bool = False
+    closing: bool = False
+    """Reduce-only in effect: ``reduceOnly``, a hedge-mode close, or ``closePosition``."""
+    orig_type: str = ""
+    stop_price: Decimal = Decimal(0)
+    working_type: str = "CONTRACT_PRICE"
+    price_protect: bool = False
+    algo_id: int = 0
+    """The algo order that placed it (0: none)."""
+    sequence: int = 0
+    """Time priority among resting orders (renewed by a modification)."""
+    modifications: int = 0
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.executed
+
+    @property
+    def average_price(self) -> Decimal:
+        return round8(self.cum_quote / self.executed) if self.executed else Decimal(0)
 
     def wire(self) -> dict[str, Any]:
         """Every field any order reply may carry."""
@@ -171,22 +240,22 @@ class Order:
             "symbol": self.symbol,
             "status": self.status,
             "clientOrderId": self.client_order_id,
-            "price": self.price,
-            "avgPrice": "0",
-            "origQty": self.orig_qty,
-            "executedQty": self.executed_qty,
-            "cumQty": self.executed_qty,
-            "cumQuote": "0",
+            "price": fmt(self.price),
+            "avgPrice": fmt(self.average_price),
+            "origQty": fmt(self.quantity),
+            "executedQty": fmt(self.executed),
+            "cumQty": fmt(self.executed),
+            "cumQuote": fmt(self.cum_quote),
             "timeInForce": self.time_in_force,
             "type": self.type,
             "reduceOnly": self.reduce_only,
-            "closePosition": False,
+            "closePosition": self.close_position,
             "side": self.side,
             "positionSide": self.position_side,
-            "stopPrice": "0",
-            "workingType": "CONTRACT_PRICE",
-            "priceProtect": False,
-            "origType": self.type,
+            "stopPrice": fmt(self.stop_price),
+            "workingType": self.working_type,
+            "priceProtect": self.price_protect,
+            "origType": self.orig_type or self.type,
             "priceMatch": self.price_match,
             "selfTradePreventionMode": self.self_trade_prevention_mode,
             "goodTillDate": self.good_till_date,
@@ -199,29 +268,39 @@ class Order:
 
 @attrs.define
 class Position:
-    """A one-way (``BOTH``) position: signed amount and entry price."""
+    """A position: signed amount (negative: short), entry price, realized PnL so far."""
 
     amount: Decimal = Decimal(0)
     entry_price: Decimal = Decimal(0)
     leverage: int = DEFAULT_LEVERAGE
     update_time: int = 0
+    realized: Decimal = Decimal(0)
+    """Accumulated realized PnL (the ``cr`` of ACCOUNT_UPDATE)."""
 
 
 @attrs.define
 class Account:
-    """One API key's account. Tests may change it: ``balances["USDT"] = Decimal(...)``;
-    positions through :meth:`Emulator.set_position`."""
+    """One API key's account. Tests may change it: ``balances["USDT"] = Decimal(...)``,
+    ``hedge_mode = True`` (LONG/SHORT positions); positions through
+    :meth:`Emulator.set_position`."""
 
     alias: str
     balances: dict[str, Decimal]
-    positions: dict[str, Position] = attrs.Factory(dict)
+    positions: dict[tuple[str, str], Position] = attrs.Factory(dict)
+    """By (symbol, position side): ``BOTH`` in one-way mode, ``LONG``/``SHORT`` in hedge mode."""
     orders: dict[int, Order] = attrs.Factory(dict)
+    open_orders: dict[int, Order] = attrs.Factory(dict)
     algo_orders: dict[int, dict[str, Any]] = attrs.Factory(dict)
     update_time: int = 0
+    hedge_mode: bool = False
+    """False: one-way mode (``positionSide`` BOTH); True: hedge mode (LONG and SHORT)."""
+
+    def sides(self) -> tuple[str, ...]:
+        return ("LONG", "SHORT") if self.hedge_mode else ("BOTH",)
 
 
 class Accounts:
-    """The accounts by API key, and what the account and order methods do to them."""
+    """The accounts by API key, and the account methods' answers from their state."""
 
     def __init__(
         self,
@@ -233,8 +312,6 @@ class Accounts:
         self._clock = clock
         self._balances = {asset: Decimal(amount) for asset, amount in balances.items()}
         self._accounts: dict[str, Account] = {}
-        self._next_order_id = 100_000_001
-        self._next_algo_id = 3_000_000_000_000_001
 
     def account(self, api_key: str) -> Account:
         found = self._accounts.get(api_key)
@@ -245,19 +322,14 @@ class Accounts:
 
     # -- figures
 
-    def _position(self, account: Account, symbol: str) -> Position:
-        return account.positions.get(symbol) or Position()
-
-    def _figures(self, account: Account, symbol: str) -> dict[str, Decimal]:
-        position = self._position(account, symbol)
+    def _figures(self, account: Account, symbol: str, side: str) -> dict[str, Decimal]:
+        position = account.positions.get((symbol, side)) or Position()
         mark = self._market.get(symbol).price
         notional = position.amount * mark
         bid = ask = Decimal(0)
-        for order in account.orders.values():
-            if order.symbol == symbol and order.status in _OPEN:
-                value = Decimal(order.price) * (
-                    Decimal(order.orig_qty) - Decimal(order.executed_qty)
-                )
+        for order in account.open_orders.values():
+            if order.symbol == symbol and order.position_side == side:
+                value = order.price * order.remaining
                 if order.side == "BUY":
                     bid += value
                 else:
@@ -276,26 +348,34 @@ class Accounts:
             "leverage": Decimal(position.leverage),
         }
 
-    def _held(self, account: Account, only_open: bool = True) -> list[str]:
-        """Symbols with a position (``only_open``: a non-zero one), in the market's order."""
+    def notionals(self, account: Account, symbol: str, side: str) -> tuple[Decimal, Decimal]:
+        """The bid and ask notional of the account's open orders on ``symbol``/``side``."""
+        figures = self._figures(account, symbol, side)
+        return figures["bid"], figures["ask"]
+
+    def _every(self, account: Account) -> list[tuple[str, str]]:
+        return [(s, side) for s in self._market.symbols for side in account.sides()]
+
+    def _held(self, account: Account) -> list[tuple[str, str]]:
+        """(symbol, side) of the non-zero positions, in the market's order."""
         return [
-            s
-            for s in self._market.symbols
-            if s in account.positions and (account.positions[s].amount or not only_open)
+            key
+            for key in self._every(account)
+            if key in account.positions and account.positions[key].amount
         ]
 
     def _totals(self, account: Account) -> dict[str, Decimal]:
         totals = {"unrealized": Decimal(0), "initial": Decimal(0), "maint": Decimal(0)}
         totals["order_initial"] = Decimal(0)
-        for symbol in self._market.symbols:
-            figures = self._figures(account, symbol)
+        for symbol, side in self._every(account):
+            figures = self._figures(account, symbol, side)
             for key in totals:
                 totals[key] += figures[key]
         return totals
 
     def _asset(self, account: Account, asset: str) -> dict[str, Any]:
         wallet = account.balances[asset]
-        quote = asset == "USDT"
+        quote = asset == MARGIN_ASSET
         totals = (
             self._totals(account)
             if quote
@@ -323,12 +403,13 @@ class Accounts:
             "updateTime": account.update_time,
         }
 
-    def _position_wire(self, account: Account, symbol: str) -> dict[str, Any]:
-        f = self._figures(account, symbol)
-        position = self._position(account, symbol)
+    def position_wire(self, account: Account, symbol: str, side: str) -> dict[str, Any]:
+        """Every field any position reply may carry."""
+        f = self._figures(account, symbol, side)
+        position = account.positions.get((symbol, side)) or Position()
         return {
             "symbol": symbol,
-            "positionSide": "BOTH",
+            "positionSide": side,
             "positionAmt": fmt(f["amount"]),
             "entryPrice": fmt(f["entry"]),
             "breakEvenPrice": fmt(f["entry"]),
@@ -345,7 +426,7 @@ class Accounts:
             "maxNotionalValue": MAX_NOTIONAL,
             "maxNotional": MAX_NOTIONAL,
             "notional": money(f["notional"]),
-            "marginAsset": "USDT",
+            "marginAsset": MARGIN_ASSET,
             "initialMargin": money(f["initial"] + f["order_initial"]),
             "maintMargin": money(f["maint"]),
             "positionInitialMargin": money(f["initial"]),
@@ -365,7 +446,7 @@ class Accounts:
     def status(self, api_key: str, v2: bool) -> dict[str, Any]:
         account = self.account(api_key)
         assets = [self._asset(account, asset) for asset in account.balances]
-        usdt = next((a for a in assets if a["asset"] == "USDT"), None)
+        usdt = next((a for a in assets if a["asset"] == MARGIN_ASSET), None)
         totals = {
             "totalInitialMargin": "initialMargin",
             "totalMaintMargin": "maintMargin",
@@ -383,7 +464,7 @@ class Accounts:
             total: (usdt[key] if usdt else "0") for total, key in totals.items()
         }
         # v1 lists every symbol; v2 only the positions held (FACTS: v2 trims empty ones).
-        symbols = self._held(account) if v2 else list(self._market.symbols)
+        keys = self._held(account) if v2 else self._every(account)
         asset_model: type[Any]
         position_model: type[Any]
         if v2:
@@ -404,206 +485,16 @@ class Accounts:
             )
         full["assets"] = [project(a, asset_model) for a in assets]
         full["positions"] = [
-            project(self._position_wire(account, s), position_model) for s in symbols
+            project(self.position_wire(account, s, side), position_model) for s, side in keys
         ]
         return project(full, _models.AccountStatusV2Result if v2 else _models.AccountStatusResult)
 
     def positions(self, api_key: str, params: Mapping[str, Any], v2: bool) -> list[dict[str, Any]]:
         account = self.account(api_key)
         if "symbol" in params:
-            symbols = [self._market.get(params["symbol"]).name]
+            name = self._market.get(params["symbol"]).name
+            keys = [(name, side) for side in account.sides()]
         else:  # v1: every symbol; v2: the positions held
-            symbols = self._held(account) if v2 else list(self._market.symbols)
+            keys = self._held(account) if v2 else self._every(account)
         item = _models.AccountPositionV2Item if v2 else _models.AccountPositionItem
-        return [project(self._position_wire(account, s), item) for s in symbols]
-
-    # -- orders
-
-    def _find(self, account: Account, params: Mapping[str, Any]) -> Order | None:
-        symbol = self._market.get(params["symbol"]).name
-        order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
-        for order in account.orders.values():
-            if order.symbol != symbol:
-                continue
-            if order_id is not None and order.order_id != order_id:
-                continue
-            if client_id is not None and order.client_order_id != client_id:
-                continue
-            return order
-        return None
-
-    def place(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        account = self.account(api_key)
-        symbol = self._market.get(params["symbol"]).name
-        kind = params["type"]
-        if kind in _CONDITIONAL:
-            raise Reject(
-                400,
-                -4120,
-                "Order type not supported for this endpoint. "
-                "Please use the Algo Order API endpoints instead.",
-            )
-        if params.get("positionSide", "BOTH") != "BOTH":
-            raise Reject(400, -4061, "Order's position side does not match user's setting.")
-        if "quantity" not in params:
-            raise mandatory("quantity")
-        quantity = to_decimal(params["quantity"])
-        if quantity <= 0:
-            raise not_valid("quantity")
-        now = self._clock()
-        time_in_force = params.get("timeInForce", "GTC")
-        if kind == "LIMIT":
-            if "timeInForce" not in params:
-                raise mandatory("timeInForce")
-            if "price" in params and "priceMatch" in params:
-                raise Reject(400, -1128, "Combination of optional parameters invalid.")
-            if "price" not in params and params.get("priceMatch", "NONE") == "NONE":
-                raise mandatory("price")
-            if "price" in params and to_decimal(params["price"]) <= 0:
-                raise not_valid("price")
-            good_till = params.get("goodTillDate", 0)
-            if time_in_force == "GTD":
-                if "goodTillDate" not in params:
-                    raise mandatory("goodTillDate")
-                if good_till < now + 600_000:
-                    raise not_valid("goodTillDate")
-                good_till = good_till // 1000 * 1000
-        else:  # MARKET
-            for name in ("price", "timeInForce", "priceMatch", "goodTillDate"):
-                if name in params:
-                    raise Reject(400, -1106, f"Parameter '{name}' sent when not required.")
-            good_till = 0
-        client_id = params.get("newClientOrderId")
-        order_id = self._next_order_id
-        if client_id is None:
-            client_id = f"emulator{order_id}"
-        elif _CLIENT_ID.fullmatch(client_id) is None:
-            raise Reject(400, -4015, "Client order id is not valid.")
-        elif any(
-            o.client_order_id == client_id and o.status in _OPEN for o in account.orders.values()
-        ):
-            raise Reject(400, -4116, "ClientOrderId is duplicated.")
-        self._next_order_id += 1
-        price = params.get("price")
-        order = Order(
-            order_id=order_id,
-            symbol=symbol,
-            client_order_id=client_id,
-            side=params["side"],
-            type=kind,
-            time_in_force=time_in_force,
-            orig_qty=fmt(quantity),
-            price=fmt(to_decimal(price)) if price is not None else "0",
-            position_side="BOTH",
-            reduce_only=params.get("reduceOnly") == "true",
-            price_match=params.get("priceMatch", "NONE"),
-            self_trade_prevention_mode=params.get("selfTradePreventionMode", "NONE"),
-            good_till_date=good_till,
-            time=now,
-            update_time=now,
-        )
-        account.orders[order_id] = order
-        return project(order.wire(), _models.OrderPlaceResult)
-
-    def query(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        order = self._find(self.account(api_key), params)
-        if order is None:
-            raise Reject(400, -2013, "Order does not exist.")
-        return project(order.wire(), _models.OrderStatusResult)
-
-    def cancel(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        order = self._find(self.account(api_key), params)
-        if order is None or order.status not in _OPEN:
-            raise Reject(400, -2011, "Unknown order sent.")
-        order.status, order.update_time = "CANCELED", self._clock()
-        return project(order.wire(), _models.OrderCancelResult)
-
-    def modify(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        order = self._find(self.account(api_key), params)
-        if order is None or order.status not in _OPEN:
-            raise Reject(400, -2013, "Order does not exist.")
-        if order.type != "LIMIT":
-            raise Reject(400, -1020, "This operation is not supported.")
-        if params["side"] != order.side:
-            raise not_valid("side")
-        quantity, price = to_decimal(params["quantity"]), to_decimal(params["price"])
-        if price <= 0:
-            raise not_valid("price")
-        if quantity <= Decimal(order.executed_qty):  # FACTS §10: the order is cancelled
-            order.status = "CANCELED"
-        else:
-            order.orig_qty, order.price = fmt(quantity), fmt(price)
-        order.price_match = params.get("priceMatch", order.price_match)
-        order.self_trade_prevention_mode = "NONE"  # FACTS §10: a modification resets it
-        order.update_time = self._clock()
-        return project(order.wire(), _models.OrderModifyResult)
-
-    def place_algo(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        account = self.account(api_key)
-        symbol = self._market.get(params["symbol"]).name
-        kind = params["type"]
-        closing = params.get("closePosition") == "true"
-        if kind != "TRAILING_STOP_MARKET" and "triggerPrice" not in params:
-            raise mandatory("triggerPrice")
-        if kind in ("STOP", "TAKE_PROFIT") and "price" not in params:
-            raise mandatory("price")
-        if not closing and "quantity" not in params:
-            raise mandatory("quantity")
-        if params.get("positionSide", "BOTH") != "BOTH":
-            raise Reject(400, -4061, "Order's position side does not match user's setting.")
-        algo_id = self._next_algo_id
-        self._next_algo_id += 1
-        now = self._clock()
-
-        def amount(name: str) -> str:
-            return fmt(to_decimal(params[name])) if name in params else "0"
-
-        algo = {
-            "algoId": algo_id,
-            "clientAlgoId": params.get("clientAlgoId", f"emulatorAlgo{algo_id}"),
-            "algoType": params["algoType"],
-            "orderType": kind,
-            "symbol": symbol,
-            "side": params["side"],
-            "positionSide": "BOTH",
-            "timeInForce": params.get("timeInForce", "GTC"),
-            "quantity": amount("quantity"),
-            "algoStatus": "NEW",
-            "triggerPrice": amount("triggerPrice"),
-            "price": amount("price"),
-            "icebergQuantity": None,
-            "selfTradePreventionMode": params.get("selfTradePreventionMode", "NONE"),
-            "workingType": params.get("workingType", "CONTRACT_PRICE"),
-            "priceMatch": params.get("priceMatch", "NONE"),
-            "closePosition": closing,
-            "priceProtect": params.get("priceProtect") == "true",
-            "reduceOnly": params.get("reduceOnly") == "true",
-            "createTime": now,
-            "updateTime": now,
-            "triggerTime": 0,
-            "goodTillDate": params.get("goodTillDate", 0),
-        }
-        account.algo_orders[algo_id] = algo
-        return project(algo, _models.AlgoOrderPlaceResult)
-
-    def cancel_algo(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        account = self.account(api_key)
-        algo_id, client_id = params.get("algoId"), params.get("clientAlgoId")
-        for algo in account.algo_orders.values():
-            if algo_id is not None and algo["algoId"] != algo_id:
-                continue
-            if client_id is not None and algo["clientAlgoId"] != client_id:
-                continue
-            if algo["algoStatus"] != "NEW":
-                break
-            algo["algoStatus"], algo["updateTime"] = "CANCELED", self._clock()
-            return {
-                "algoId": algo["algoId"],
-                "clientAlgoId": algo["clientAlgoId"],
-                "code": "200",
-                "msg": "success",
-            }
-        raise Reject(400, -2011, "Unknown order sent.")
-
-    def open_orders(self, api_key: str) -> Iterable[Order]:
-        return [o for o in self.account(api_key).orders.values() if o.status in _OPEN]
+        return [project(self.position_wire(account, s, side), item) for s, side in keys]

@@ -123,11 +123,13 @@ class UserStreams:
         entry = self._keys.active(api_key)
         if entry is None:
             return 0
+        wanting = [s for s in self._subscribers if s.entry is entry and s.wants(payload.get("e"))]
+        if not wanting:
+            return 0
         text = json.dumps(payload, separators=(",", ":"))
         delivered = 0
-        for subscriber in list(self._subscribers):
-            if subscriber.entry is entry and subscriber.wants(payload.get("e")):
-                delivered += await self._send(subscriber, text)
+        for subscriber in wanting:
+            delivered += await self._send(subscriber, text)
         return delivered
 
     async def disconnect(self, code: int = 1011, reason: str = "") -> None:
