@@ -49,6 +49,7 @@ from .._client import AsyncClient, Client
 from ._clock import FakeClock, wall_clock_ms
 from ._emulator import Emulator
 from ._faults import Faults
+from ._prices import move_price
 
 try:
     import pytest_asyncio
@@ -242,16 +243,6 @@ def _arm_faults(faults: Faults, spec: Callable[[Faults], object] | Mapping[str, 
             method(arguments)
 
 
-def _set_price(emulator: Emulator, symbol: str, price: Decimal | str) -> None:
-    set_price = getattr(emulator, "set_price", None)
-    if set_price is not None:  # the paper exchange
-        set_price(symbol, price)
-        return
-    if symbol not in emulator.market.symbols:
-        raise pytest.UsageError(f"prices: the emulator has no symbol {symbol!r}")
-    emulator.market.symbols[symbol].price = Decimal(price)
-
-
 @pytest.fixture
 def binance_clock() -> FakeClock:
     """A :class:`~binance_usdm_ws.testing.FakeClock` (2026-01-01T00:00:00Z); when a test uses
@@ -306,7 +297,10 @@ def binance_emulator(
         strict = bool(request.config.getini(_STRICT_INI))
     with _InternalErrors() as errors, emulator:
         for symbol, price in options.prices.items():
-            _set_price(emulator, symbol, price)
+            try:
+                move_price(emulator, symbol, price)
+            except ValueError as exc:
+                raise pytest.UsageError(f"@pytest.mark.{MARKER}(prices=...): {exc}") from None
         for symbol, (amount, entry_price) in options.positions.items():
             emulator.set_position(binance_account.api_key, symbol, amount, entry_price)
         yield emulator
