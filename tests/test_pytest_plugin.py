@@ -68,6 +68,46 @@ def test_the_fixtures_in_strict_mode(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
 
 
+def test_the_fixtures_in_auto_mode(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_auto="""
+        async def test_unmarked(binance_client, binance_clock):
+            assert (await binance_client.session.status()).result.server_time == binance_clock()
+        """
+    )
+    result = pytester.runpytest(
+        "-p", PLUGIN, "--asyncio-mode=auto", "-W", "ignore::DeprecationWarning"
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_a_clock_of_its_own_for_the_emulator(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        SKEWED = []
+
+        def skewed():
+            return SKEWED[0]() - 2000
+
+        @pytest.fixture
+        def clock_2s_behind(binance_clock):
+            SKEWED[:] = [binance_clock]
+
+        @pytest.mark.asyncio
+        @pytest.mark.binance_emulator(clock=skewed)
+        async def test_skew(clock_2s_behind, binance_client, binance_emulator, binance_clock):
+            assert binance_emulator.clock is skewed and binance_client.clock is binance_clock
+            await binance_client.account.balance_v2()  # -1021, measured, sent again
+            assert binance_emulator.errors[-1021] == 1
+            assert binance_client.time_offset <= -1000
+        """,
+    )
+    result.assert_outcomes(passed=1)
+
+
 def test_the_marker_configures_the_emulator(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,

@@ -96,7 +96,9 @@ class EmulatorOptions:
             (``{"fail_next": 2, "delay_replies": {"seconds": 0.2, "count": 1}}``: a scalar is
             one positional argument, a list or tuple the positional ones, a dict keywords).
         strict: False turns off the teardown checks for this test.
-        emulator_kwargs: the other keywords, passed to the ``Emulator`` constructor.
+        emulator_kwargs: the other keywords, passed to the ``Emulator`` constructor; among
+            them ``clock=``, the emulator's own clock (by default ``binance_clock`` when the
+            test uses it, else the system clock), e.g. one skewed from the clients'.
     """
 
     accounts: Mapping[str, str] | None = None
