@@ -301,7 +301,7 @@ def binance_emulator(
         for symbol, price in options.prices.items():
             try:
                 move_price(emulator, symbol, price)
-            except ValueError as exc:
+            except (ValueError, KeyError) as exc:
                 raise pytest.UsageError(f"@pytest.mark.{MARKER}(prices=...): {exc}") from None
         for symbol, (amount, entry_price) in options.positions.items():
             emulator.set_position(binance_account.api_key, symbol, amount, entry_price)
