@@ -6,8 +6,8 @@ PY := $(VENV)/bin/python
 OLDEST ?= .venv-oldest
 OLDEST_PINS := websockets==15.0 attrs==24.3.0 cattrs==25.2.0
 OLDEST_TEST_PINS := pytest==9.2.0 pytest-asyncio==1.5.0 hypothesis==6.170.17 pytest-timeout==2.4.0 cryptography==42.0.0
-# Tests of the runtime alone (no codegen, no docs importer, no schema tooling).
-RUNTIME_TESTS := $(filter-out $(wildcard tests/test_codegen.py tests/test_converter.py \
+# Tests of the runtime alone (no codegen, no docs importer, no schema tooling: jsonschema).
+RUNTIME_TESTS := $(filter-out $(wildcard tests/test_codegen.py tests/test_converter.py tests/test_fidelity.py \
 	tests/test_docs_*.py tests/test_events.py tests/test_new_method.py),$(wildcard tests/test_*.py))
 
 # The docs pages (Markdown, as scraped); the method pages are every page but the event and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import os
 import re
@@ -10,12 +12,14 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 
 from binance_usdm_ws import AsyncClient
 from binance_usdm_ws._cli import DEMO_API_KEY
 from binance_usdm_ws.testing import Emulator
+from binance_usdm_ws.testing._prices import walk
 
 from .conftest import KEY_1
 
@@ -146,32 +150,130 @@ def test_demo_prints_a_listen_key_and_rate_limits() -> None:
     assert DEMO_API_KEY not in out + proc.stderr
 
 
-async def test_emulator_command_serves_until_stopped() -> None:
-    import asyncio
-
+async def start_emulator(*args: str) -> tuple[asyncio.subprocess.Process, list[str]]:
+    """Run ``binance-usdm-ws emulator --port 0 ARGS``; return it and its banner's lines."""
     proc = await asyncio.create_subprocess_exec(
         *CLI,
         "emulator",
         "--port",
         "0",
-        "--api-key",
-        KEY_1,
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=ENV,
     )
-    try:
-        assert proc.stdout is not None
+    assert proc.stdout is not None
+    lines: list[str] = []
+    while not lines or "prices:" not in lines[-1]:
         line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        url = re.search(r"(ws://127\.0\.0\.1:\d+/ws-fapi/v1)", line)
-        assert url, line
-        assert KEY_1 not in line
-        async with AsyncClient(api_key=KEY_1, url=url.group(1)) as client:
-            started = await client.user_data_stream.start()
-        assert len(started.result.listen_key) == 64
+        assert line, f"the emulator exited: {lines}"
+        lines.append(line)
+    return proc, lines
+
+
+async def stop_emulator(proc: asyncio.subprocess.Process) -> tuple[str, str]:
+    """Stop it with Ctrl-C; check it exits 0; return the rest of its stdout, and its stderr."""
+    if proc.returncode is None:
         proc.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+    assert proc.returncode == 0, err
+    return out.decode(), err.decode()
+
+
+def banner_accounts(lines: list[str]) -> dict[str, str]:
+    found = (re.search(r"account: +--api-key (\S+) --api-secret (\S+)$", line) for line in lines)
+    return dict(m.groups() for m in found if m)
+
+
+async def test_emulator_command_serves_until_stopped() -> None:
+    proc, lines = await start_emulator("--api-key", KEY_1)
+    try:
+        url = re.search(r"(ws://127\.0\.0\.1:\d+/ws-fapi/v1)", lines[0])
+        assert url, lines
+        assert KEY_1 not in lines[0]
+        assert f"user data streams:  {url.group(1).replace('/ws-fapi/v1', '/private/ws')}" in (
+            "".join(lines)
+        )
+        accounts = banner_accounts(lines)
+        assert list(accounts) == [KEY_1] and re.fullmatch("[0-9a-f]{64}", accounts[KEY_1])
+        async with AsyncClient(api_key=KEY_1, url=url.group(1)) as client:
+            started = await client.user_data_stream.start()
+        assert len(started.result.listen_key) == 64
+    finally:
+        await stop_emulator(proc)
+
+
+async def test_emulator_command_prints_working_credentials_never_logged() -> None:
+    proc, lines = await start_emulator(
+        "-vv", "--api-key", "given-key:given-secret", "--api-key", "k2"
+    )
+    try:
+        accounts = banner_accounts(lines)
+        assert list(accounts) == ["given-key", "k2"] and accounts["given-key"] == "given-secret"
+        url = lines[0].split()[3].rstrip(";")
+        for api_key, secret in accounts.items():  # signed calls: the secrets are the emulator's
+            async with AsyncClient(api_key=api_key, api_secret=secret, url=url) as client:
+                assert (await client.account.balance_v2()).result[0].asset == "USDT"
+    finally:
+        _, err = await stop_emulator(proc)
+    assert "given-secret" not in err and accounts["k2"] not in err  # logging (-vv) never has them
+    assert "DEBUG" in err
+
+
+async def test_emulator_command_generates_an_account() -> None:
+    proc, lines = await start_emulator()
+    try:
+        [(api_key, secret)] = banner_accounts(lines).items()
+        assert re.fullmatch("[0-9a-f]{64}", api_key) and re.fullmatch("[0-9a-f]{64}", secret)
+        assert "BTCUSDT 50000.00, constant, every 1 s" in lines[-1]
+    finally:
+        await stop_emulator(proc)
+
+
+async def test_emulator_command_walks_the_price_from_its_seed() -> None:
+    proc, lines = await start_emulator(
+        "--prices", "walk", "--seed", "7", "--interval", "0.01", "--symbol", "ETHUSDT"
+    )
+    try:
+        assert "ETHUSDT 3000.00, walk (seed 7), every 0.01 s" in lines[-1]
+        url = lines[0].split()[3].rstrip(";")
+        expected = list(itertools.islice(walk("3000.00", "0.01", 7), 10_000))
+        seen: list[Decimal] = []
+        async with AsyncClient(url=url) as client:
+            while len(set(seen)) < 3:  # the price moves (polled, not timed)
+                seen.append((await client.ticker.price(symbol="ETHUSDT")).result.price)
+        assert seen[0] == Decimal("3000.00") or seen[0] in expected
+        assert all(price in expected for price in seen[1:])  # every price is the seed's walk
+        assert (await asyncio.to_thread(cli, "ticker", "price", "--url", url)).returncode == 0
+    finally:
+        await stop_emulator(proc)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--symbol", "XRPUSDT"], "--symbol XRPUSDT needs --price"),
+        (["--interval", "0"], "--interval must be positive"),
+        (["--prices", "jump"], "invalid choice: 'jump'"),
+        (["--api-key", ":secret"], "no API key"),
+    ],
+)
+def test_emulator_command_usage_errors(args: list[str], message: str) -> None:
+    proc = cli("emulator", "--port", "0", *args)
+    assert proc.returncode == 2 and message in proc.stderr
+
+
+async def test_emulator_command_adds_a_symbol_at_its_price() -> None:
+    proc, lines = await start_emulator("--symbol", "XRPUSDT", "--price", "0.5000")
+    try:
+        url = lines[0].split()[3].rstrip(";")
+        async with AsyncClient(url=url) as client:
+            ticker = await client.ticker.price(symbol="XRPUSDT")
+        assert ticker.result.price == Decimal("0.5000")
+    finally:
+        await stop_emulator(proc)

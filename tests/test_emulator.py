@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from binance_usdm_ws._io.loop_thread import LoopThread
 from binance_usdm_ws.testing import Emulator, FakeClock
 
 from .conftest import KEY_1
@@ -236,3 +238,31 @@ def test_fake_clock() -> None:
     assert clock() == 2500
     with pytest.raises(ValueError):
         clock.advance(-1)
+
+
+def test_fake_clock_wakes_sleepers_on_other_threads_loops() -> None:
+    """A threaded emulator or a blocking client sleeps on its own loop; advance() from here
+    (no loop running, or another one) wakes it there."""
+    clock = FakeClock(0)
+    threads = [LoopThread(f"sleeper {i}") for i in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        loop = threads[0]._loop
+        assert loop is not None
+        short = asyncio.run_coroutine_threadsafe(clock.sleep(10), loop)
+        long = asyncio.run_coroutine_threadsafe(clock.sleep(30, background=True), loop)
+        while len(clock._sleepers) < 2:  # both are asleep on the clock
+            threads[1].run(asyncio.sleep(0.001))
+        clock.advance(10)
+        assert short.result(timeout=10) is None
+        assert not long.done()
+
+        async def advance_from_another_loop() -> None:
+            clock.advance(20)
+
+        threads[1].run(advance_from_another_loop())
+        assert long.result(timeout=10) is None
+    finally:
+        for thread in threads:
+            thread.stop()

@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, ParamSpec, TypeVar
 
@@ -281,16 +281,75 @@ async def _demo(args: argparse.Namespace) -> None:
                 print(f"  after 3 h the emulator still holds the key: {alive}")
 
 
+def _accounts(specs: Sequence[str]) -> dict[str, str]:
+    """``--api-key KEY[:SECRET]`` options: HMAC secrets by API key (generated when not given;
+    one generated account when there is no option)."""
+    import secrets
+
+    accounts: dict[str, str] = {}
+    for spec in specs or [secrets.token_hex(32)]:
+        api_key, _, secret = spec.partition(":")
+        if not api_key:
+            raise UsageError(f"--api-key: no API key in {spec!r}")
+        accounts[api_key] = secret or secrets.token_hex(32)
+    return accounts
+
+
+async def _drive_prices(
+    emulator: Any, symbol: str, prices: Iterator[Decimal], interval: float
+) -> None:
+    from .testing._prices import move_price
+
+    for price in prices:
+        await asyncio.sleep(interval)
+        move_price(emulator, symbol, price)
+
+
 async def _emulator(args: argparse.Namespace) -> None:
     from .testing import Emulator
+    from .testing._exchange import DEFAULT_SYMBOLS
+    from .testing._prices import price_series
 
+    if args.interval <= 0:
+        raise UsageError("--interval must be positive")
+    symbols: dict[str, Decimal | str] = dict(DEFAULT_SYMBOLS)
+    if args.symbol not in symbols and args.price is None:
+        known = ", ".join(symbols)
+        raise UsageError(f"--symbol {args.symbol} needs --price (the emulator knows {known})")
+    if args.price is not None:
+        symbols[args.symbol] = args.price
+    accounts = _accounts(args.api_keys)
     stopping = _stop_signals()
-    async with Emulator(api_keys=args.api_keys, host=args.host, port=args.port) as emulator:
-        keys = ", ".join(redact(k) for k in args.api_keys) or "(none)"
+    async with Emulator(
+        api_keys=accounts, api_secrets=accounts, host=args.host, port=args.port, symbols=symbols
+    ) as emulator:
+        market = emulator.market.symbols[args.symbol]
+        series = price_series(args.prices, market.price, market.tick, args.seed)
+        # These are the emulator's own throwaway test credentials: printed (never logged)
+        # so that clients can connect and sign.
+        print(f"emulator listening on {emulator.url}; Ctrl-C stops it", flush=True)
+        print(f"  API (--url):        {emulator.url}")
+        print(f"  user data streams:  {emulator.streams.url}/<listenKey>")
+        for api_key, secret in accounts.items():
+            print(f"  account:            --api-key {api_key} --api-secret {secret}")
+        matching = "" if hasattr(emulator, "set_price") else " (order book only: no matching)"
+        what = f"walk (seed {args.seed})" if args.prices == "walk" else "constant"
         print(
-            f"emulator listening on {emulator.url} (API keys: {keys}); Ctrl-C stops it", flush=True
+            f"  prices:             {args.symbol} {market.price}, {what}, "
+            f"every {args.interval:g} s{matching}",
+            flush=True,
         )
-        await stopping
+        driver = asyncio.create_task(
+            _drive_prices(emulator, args.symbol, series, args.interval), name="price driver"
+        )
+        try:
+            await asyncio.wait({driver, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if driver.done():
+                driver.result()  # raises what stopped it
+        finally:
+            driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await driver
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -360,7 +419,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         dest="api_keys",
-        help="an API key the emulator accepts (repeatable)",
+        metavar="KEY[:SECRET]",
+        help="an API key the emulator accepts, with its HMAC secret (generated if not given); "
+        "repeatable; default: one generated account. Printed: they are test credentials",
+    )
+    emulator.add_argument(
+        "--prices",
+        choices=["constant", "walk"],
+        default="constant",
+        help="how --symbol's price moves: constant, or a seeded random walk (default: %(default)s)",
+    )
+    emulator.add_argument(
+        "--seed", type=int, default=0, help="seed of the walk: same seed, same prices"
+    )
+    emulator.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        help="seconds between price moves (default: %(default)s)",
+    )
+    emulator.add_argument(
+        "--symbol", default="BTCUSDT", help="the symbol whose price moves (default: %(default)s)"
+    )
+    emulator.add_argument(
+        "--price",
+        type=_decimal,
+        help="its starting price (its decimals are the tick size; needed for a new symbol)",
     )
     _add_method_commands(commands, [common, connection])
     args = parser.parse_args(argv)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
+import threading
 import time
 
 __all__ = ["FakeClock", "wall_clock_ms"]
@@ -28,6 +30,10 @@ class FakeClock:
     clock: it jumps from one sleeper's deadline to the next, each time first
     waiting (in real time) until the woken code has finished its work and
     sleeps again.
+
+    Code on other event loops may sleep on the same clock (a threaded emulator, the blocking
+    :class:`~binance_usdm_ws.Client`): :meth:`advance`, called from any thread, wakes each
+    sleeper on its own loop.
     """
 
     def __init__(self, start_ms: int = 1_767_225_600_000) -> None:  # 2026-01-01T00:00:00Z
@@ -36,6 +42,7 @@ class FakeClock:
         self._order = itertools.count()
         self._foreground = 0
         self._slept = asyncio.Event()
+        self._lock = threading.Lock()  # the heap, for sleepers on other threads' loops
 
     def __call__(self) -> int:
         """The current time in epoch milliseconds."""
@@ -60,7 +67,8 @@ class FakeClock:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         deadline = self._now_ms + max(1, round(seconds * 1000))
-        heapq.heappush(self._sleepers, (deadline, next(self._order), future, background))
+        with self._lock:
+            heapq.heappush(self._sleepers, (deadline, next(self._order), future, background))
         if not background:
             self._foreground += 1
             self._slept.set()
@@ -83,10 +91,12 @@ class FakeClock:
         self._wake_due()
 
     def _wake_due(self) -> None:
-        while self._sleepers and self._sleepers[0][0] <= self._now_ms:
-            _, _, future, _ = heapq.heappop(self._sleepers)
-            if not future.done():
-                future.set_result(None)
+        with self._lock:
+            due = []
+            while self._sleepers and self._sleepers[0][0] <= self._now_ms:
+                due.append(heapq.heappop(self._sleepers)[2])
+        for future in due:
+            _wake(future)
 
     async def run(self, seconds: float, *, settle_timeout: float = 2.0) -> None:
         """Simulate ``seconds`` for the code sleeping on this clock.
@@ -106,11 +116,12 @@ class FakeClock:
             await asyncio.sleep(0)
             if not await self._wait_for_a_sleeper(settle_timeout):
                 break
-            while self._sleepers and self._sleepers[0][2].done():
-                heapq.heappop(self._sleepers)  # cancelled sleeps
-            if not self._sleepers or self._sleepers[0][0] > target:
-                break
-            self._now_ms = max(self._now_ms, self._sleepers[0][0])
+            with self._lock:
+                while self._sleepers and self._sleepers[0][2].done():
+                    heapq.heappop(self._sleepers)  # cancelled sleeps
+                if not self._sleepers or self._sleepers[0][0] > target:
+                    break
+                self._now_ms = max(self._now_ms, self._sleepers[0][0])
             self._wake_due()
             # Let the woken tasks run until they stop sleeping on the clock's terms.
             for _ in range(3):
@@ -132,3 +143,22 @@ class FakeClock:
             except asyncio.TimeoutError:
                 pass
         return True
+
+
+def _set_result(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    """Resolve a sleeper's future, on its own loop when that is not the caller's."""
+    loop = future.get_loop()
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _set_result(future)
+    else:
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_set_result, future)
