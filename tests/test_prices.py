@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from binance_usdm_ws.testing import Emulator
-from binance_usdm_ws.testing._prices import PRICE_MODES, move_price, price_series, walk
+from binance_usdm_ws.testing._prices import PRICE_MODES, price_series, walk
 
 
 def take(series: Any, n: int = 500) -> list[Decimal]:
@@ -43,23 +42,3 @@ def test_constant_and_bad_arguments() -> None:
         next(walk("1", "0", 0))
     with pytest.raises(ValueError, match="volatility"):
         next(walk("1", "1", 0, volatility=-1))
-
-
-def test_move_price_uses_set_price_when_the_emulator_has_it() -> None:
-    emulator = Emulator()
-    if not hasattr(Emulator, "set_price"):  # before the paper exchange: the book moves
-        move_price(emulator, "BTCUSDT", "51000.00")
-        assert emulator.market.symbols["BTCUSDT"].price == Decimal("51000.00")
-        with pytest.raises(ValueError, match="no symbol"):
-            move_price(emulator, "NOPE", "1")
-
-    class Paper:
-        def __init__(self) -> None:
-            self.moves: list[tuple[str, Decimal | str]] = []
-
-        def set_price(self, symbol: str, price: Decimal | str) -> None:
-            self.moves.append((symbol, price))
-
-    paper = Paper()
-    move_price(paper, "BTCUSDT", "1.5")  # type: ignore[arg-type]
-    assert paper.moves == [("BTCUSDT", "1.5")]

@@ -298,11 +298,9 @@ def _accounts(specs: Sequence[str]) -> dict[str, str]:
 async def _drive_prices(
     emulator: Any, symbol: str, prices: Iterator[Decimal], interval: float
 ) -> None:
-    from .testing._prices import move_price
-
     for price in prices:
         await asyncio.sleep(interval)
-        move_price(emulator, symbol, price)
+        emulator.set_price(symbol, price)
 
 
 async def _emulator(args: argparse.Namespace) -> None:
@@ -312,7 +310,7 @@ async def _emulator(args: argparse.Namespace) -> None:
 
     if args.interval <= 0:
         raise UsageError("--interval must be positive")
-    symbols: dict[str, Decimal | str] = dict(DEFAULT_SYMBOLS)
+    symbols: dict[str, Any] = dict(DEFAULT_SYMBOLS)
     if args.symbol not in symbols and args.price is None:
         known = ", ".join(symbols)
         raise UsageError(f"--symbol {args.symbol} needs --price (the emulator knows {known})")
@@ -332,11 +330,10 @@ async def _emulator(args: argparse.Namespace) -> None:
         print(f"  user data streams:  {emulator.streams.url}/<listenKey>")
         for api_key, secret in accounts.items():
             print(f"  account:            --api-key {api_key} --api-secret {secret}")
-        matching = "" if hasattr(emulator, "set_price") else " (order book only: no matching)"
         what = f"walk (seed {args.seed})" if args.prices == "walk" else "constant"
         print(
             f"  prices:             {args.symbol} {market.price}, {what}, "
-            f"every {args.interval:g} s{matching}",
+            f"every {args.interval:g} s",
             flush=True,
         )
         driver = asyncio.create_task(

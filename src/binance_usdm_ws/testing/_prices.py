@@ -10,12 +10,8 @@ import itertools
 import random
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ._emulator import Emulator
-
-__all__ = ["PRICE_MODES", "move_price", "price_series", "walk"]
+__all__ = ["PRICE_MODES", "price_series", "walk"]
 
 PRICE_MODES = ("constant", "walk")
 """What ``binance-usdm-ws emulator --prices`` accepts."""
@@ -48,16 +44,3 @@ def price_series(
     if mode == "walk":
         return walk(start, tick, seed)
     raise ValueError(f"unknown price mode {mode!r}; one of {', '.join(PRICE_MODES)}")
-
-
-def move_price(emulator: Emulator, symbol: str, price: Decimal | str) -> None:
-    """Set ``symbol``'s price on the emulator: ``emulator.set_price`` (the paper exchange's,
-    which also matches orders) when it has one, else the book's last price."""
-    set_price = getattr(emulator, "set_price", None)
-    if set_price is not None:
-        set_price(symbol, price)
-        return
-    symbols = emulator.market.symbols
-    if symbol not in symbols:
-        raise ValueError(f"the emulator has no symbol {symbol!r}")
-    symbols[symbol].price = Decimal(price)

@@ -49,7 +49,6 @@ from .._client import AsyncClient, Client
 from ._clock import FakeClock, wall_clock_ms
 from ._emulator import Emulator
 from ._faults import Faults
-from ._prices import move_price
 
 try:
     import pytest_asyncio
@@ -300,7 +299,7 @@ def binance_emulator(
     with _InternalErrors() as errors, emulator:
         for symbol, price in options.prices.items():
             try:
-                move_price(emulator, symbol, price)
+                emulator.set_price(symbol, price)
             except (ValueError, KeyError) as exc:
                 raise pytest.UsageError(f"@pytest.mark.{MARKER}(prices=...): {exc}") from None
         for symbol, (amount, entry_price) in options.positions.items():
