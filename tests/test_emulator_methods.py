@@ -475,7 +475,7 @@ def test_the_orders_limits() -> None:
 
 
 def test_accounts_answer_from_their_state() -> None:
-    emulator = Emulator(api_keys={KEY_1}, clock=FakeClock(), verify_signatures=False)
+    emulator = Emulator(api_keys={KEY_1, KEY_2}, clock=FakeClock(), verify_signatures=False)
     session = _Session(True, NOW)
     assert ask(emulator, session, "v2/account.position", signed())["result"] == []
     emulator.set_position(KEY_1, "BTCUSDT", "0.5", "48000")
@@ -499,8 +499,14 @@ def test_accounts_answer_from_their_state() -> None:
     assert [p["symbol"] for p in status["positions"]] == ["BTCUSDT"]
     huge = signed(symbol="BNBUSDT", side="SELL", type="LIMIT", timeInForce="GTC")
     huge.update(quantity="9" * 14 + ".9", price="9" * 14)
-    assert ask(emulator, session, "order.place", huge)["status"] == 200
-    assert ask(emulator, session, "v2/account.status", signed())["status"] == 200
+    refused = ask(emulator, session, "order.place", huge)
+    assert refused["error"] == {"code": -2019, "msg": "Margin is insufficient."}
+    emulator.account(KEY_2).balances["USDT"] = Decimal("9" * 30)  # numbers far past 1e15
+    rich = {**huge, "apiKey": KEY_2}
+    assert ask(emulator, session, "order.place", rich)["status"] == 200
+    assert (
+        ask(emulator, session, "v2/account.status", {**signed(), "apiKey": KEY_2})["status"] == 200
+    )
     v1 = ask(emulator, session, "account.status", signed())["result"]
     assert [p["symbol"] for p in v1["positions"]] == ["BTCUSDT", "ETHUSDT", "BNBUSDT"]
     [balance] = ask(emulator, session, "account.balance", signed())["result"]

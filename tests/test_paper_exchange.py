@@ -362,6 +362,24 @@ def test_symbol_filters_with_the_docs_codes() -> None:
 # -- account figures --------------------------------------------------------------------------
 
 
+def test_an_order_needs_its_initial_margin_available() -> None:
+    emulator = make()
+    emulator.account(KEY_1).balances["USDT"] = D("1000")  # at 20x: 20000 of notional
+    assert code(emulator, "order.place", **limit("BUY", "0.401", "49900.00")) == (
+        -2019, "Margin is insufficient."
+    )  # fmt: skip
+    resting = ok(emulator, "order.place", **limit("BUY", "0.200", "49900.00"))  # 499 held
+    assert code(emulator, "order.place", **market("BUY", "0.210"))[0] == -2019  # 525 > 501
+    ok(emulator, "order.cancel", symbol="BTCUSDT", orderId=resting["orderId"])
+    ok(emulator, "order.place", **market("BUY", "0.390"))  # long: 975 of its margin
+    assert code(emulator, "order.place", **limit("BUY", "0.010", "49900.00"))[0] == -2019
+    # One-way, reversing: closing the long frees its margin; only the rest needs margin.
+    ok(emulator, "order.place", **market("SELL", "0.400"))
+    assert D(position(emulator)["positionAmt"]) == D("-0.010")
+    assert code(emulator, "order.place", **limit("SELL", "0.400", "50100.00"))[0] == -2019
+    ok(emulator, "order.place", **limit("BUY", "0.010", "49900.00", reduceOnly="true"))
+
+
 def test_commissions_realized_pnl_and_the_position_figures() -> None:
     emulator = make()
     ok(emulator, "order.place", **market("BUY", "0.010"))  # 50000, fee 0.25

@@ -59,8 +59,11 @@ describe; the choices made where nothing is documented are marked
   tick: -4014 "Price not increased by tick size."; a quantity off the step: -4023 "Qty not
   increased by step size."; a notional (quantity × price, MARKET: × the feed price) below
   the minimum: -4164 "Order's notional must be no smaller than <min> (unless you choose
-  reduce only)" unless the order reduces a position. No margin check (-2019), no
-  PERCENT_PRICE, MARKET_LOT_SIZE or MAX_NUM_ORDERS (*choices*).
+  reduce only)" unless the order reduces a position. An order that does not reduce a
+  position needs its initial margin (its notional at the feed price for MARKET, over the
+  position's leverage) within the available balance (wallet + unrealized PnL - the initial
+  margin of positions and open orders): else -2019 "Margin is insufficient." (*choice*: the
+  commission is not reserved). No PERCENT_PRICE, MARKET_LOT_SIZE or MAX_NUM_ORDERS (*choices*).
 - Accounts (:meth:`Emulator.account`): balances (10000 USDT by default) and positions per
   (symbol, position side): ``BOTH`` in one-way mode, ``LONG``/``SHORT`` with
   ``account.hedge_mode = True``; margins at leverage 20 and the feed prices.

@@ -373,6 +373,18 @@ class Accounts:
                 totals[key] += figures[key]
         return totals
 
+    def available(self, account: Account) -> Decimal:
+        """The margin asset's available balance: wallet + unrealized PnL - the initial margin
+        of positions and of open orders."""
+        totals = self._totals(account)
+        wallet = account.balances.get(MARGIN_ASSET, Decimal(0))
+        return wallet + totals["unrealized"] - totals["initial"] - totals["order_initial"]
+
+    def leverage(self, account: Account, symbol: str, side: str) -> int:
+        """The leverage of the account's position (or would-be position) on symbol/side."""
+        position = account.positions.get((symbol, side))
+        return position.leverage if position is not None else Position().leverage
+
     def _asset(self, account: Account, asset: str) -> dict[str, Any]:
         wallet = account.balances[asset]
         quote = asset == MARGIN_ASSET

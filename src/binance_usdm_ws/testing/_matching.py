@@ -302,6 +302,15 @@ class Engine:
         self._check_filters(symbol, quantity, price, closing)
         if closing:
             self._check_reduce(account, symbol.name, side, position_side, quantity)
+        else:  # what it opens (one-way: beyond the position it reverses) needs margin
+            amount = self._amount(account, symbol.name, position_side)
+            reverses = (side == "BUY") == (amount < 0)
+            closed = min(quantity, abs(amount)) if reverses else Decimal(0)
+            leverage = self.accounts.leverage(account, symbol.name, position_side)
+            needed = (quantity - closed) * (price if price is not None else symbol.price)
+            freed = closed * symbol.price  # the margin of the part of the position it closes
+            if (needed - freed) / leverage > self.accounts.available(account):
+                raise Reject(400, -2019, "Margin is insufficient.")
         order = Order(
             order_id=self._next_order_id,
             symbol=symbol.name,
