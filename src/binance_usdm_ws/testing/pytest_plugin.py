@@ -85,9 +85,8 @@ class EmulatorOptions:
             one the client fixtures use); default: one generated account.
         symbols: the symbols and their last prices (the decimals of a price are its tick
             size): the ``Emulator``'s ``symbols``.
-        prices: symbols' prices set when the emulator has started, with
-            ``emulator.set_price`` (the paper exchange's; before it exists, the book's last
-            price is set).
+        prices: symbols' prices set with ``emulator.set_price`` once the emulator has
+            started (orders placed later match against them).
         balances: each account's wallet balances when it is first used.
         positions: the clients' account's one-way positions, ``{symbol: (amount,
             entry_price)}``.
