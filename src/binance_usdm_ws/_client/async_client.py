@@ -591,7 +591,9 @@ class AsyncClient(AsyncApi):
         """Wait for ``connection``'s logon, starting one if it has none or the last failed;
         raise its error if it fails."""
         logon = self._logons.get(connection)
-        if logon is None or (logon.done() and (logon.cancelled() or logon.exception())):
+        if logon is not None and logon.done() and not logon.cancelled() and not logon.exception():
+            return  # logged on: the common case, without a trip through the event loop
+        if logon is None or logon.done():
             logon = self._log_on(connection)
         try:
             await asyncio.wait_for(asyncio.shield(logon), timeout)
