@@ -371,7 +371,8 @@ class AsyncClient(AsyncApi):
             params["returnRateLimits"] = return_rate_limits
         if timeout is None:
             timeout = self._timeout
-        call.cost, retries = self._policies.get(method) or self._policy(
+        policy_key = method if call.account is None else (method, call.account)
+        call.cost, retries = self._policies.get(policy_key) or self._policy(
             method, params, call.account
         )
         call.timed = method in _TIMED

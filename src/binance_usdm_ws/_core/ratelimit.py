@@ -94,13 +94,13 @@ class RateLimiter:
         self._blocked_until = 0.0
 
     def _windows(self, account: str | None) -> dict[tuple[str, int], Window]:
+        """The windows a call of ``account`` counts in: the shared ones and the account's."""
         if account is None or not self._per_account:
             return self._shared
-        if (own := self._accounts.get(account)) is None:
-            own = self._accounts[account] = {
-                (x.kind, x.seconds): Window(x) for x in self._per_account
-            }
-        return {**self._shared, **own}
+        if (windows := self._accounts.get(account)) is None:
+            own = {(x.kind, x.seconds): Window(x) for x in self._per_account}
+            windows = self._accounts[account] = {**self._shared, **own}
+        return windows
 
     def window(self, kind: str, seconds: int, account: str | None = None) -> Window | None:
         """The window of ``kind`` and length ``seconds`` (``account``'s, if per account)."""

@@ -31,7 +31,11 @@ def payload(params: Mapping[str, Any]) -> bytes:
     """Every parameter but ``signature``, sorted by name, ``name=value`` joined with ``&``,
     values as sent in JSON but raw UTF-8 text, not percent-encoded."""
     return "&".join(
-        f"{k}={_text(v)}" for k, v in sorted(params.items()) if k != "signature"
+        [
+            f"{k}={v if type(v) is str else _text(v)}"
+            for k, v in sorted(params.items())
+            if k != "signature"
+        ]
     ).encode()
 
 
