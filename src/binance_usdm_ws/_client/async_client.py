@@ -232,6 +232,9 @@ class AsyncClient(AsyncApi):
         """Close the connection; calls waiting, and calls until :meth:`connect`, fail with
         ``ConnectionClosedError``."""
         await self._supervisor.close()
+        logons, self._logons = self._logons, {}
+        for logon in logons.values():
+            logon.cancel()  # their connections are closed: nothing to log on to
 
     async def __aenter__(self) -> AsyncClient:
         return await self.connect()
