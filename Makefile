@@ -9,6 +9,10 @@ OLDEST_TEST_PINS := pytest==9.2.0 pytest-asyncio==1.5.0 hypothesis==6.170.17 pyt
 # Tests of the runtime alone (no codegen, no docs importer, no schema tooling: jsonschema).
 RUNTIME_TESTS := $(filter-out $(wildcard tests/test_codegen.py tests/test_converter.py tests/test_fidelity.py \
 	tests/test_docs_*.py tests/test_events.py tests/test_new_method.py),$(wildcard tests/test_*.py))
+# The tests of what goes over a socket: run again through the public-API fallback.
+TRANSPORT_TESTS := $(wildcard tests/test_transport.py tests/test_client.py tests/test_sync_client.py \
+	tests/test_supervisor.py tests/test_user_stream*.py tests/test_keepalive.py tests/test_faults.py \
+	tests/test_order_safety.py tests/test_time.py tests/test_signing.py tests/test_secrets.py)
 
 # The docs pages (Markdown, as scraped); the method pages are every page but the event and
 # error-code pages. `make docs` re-imports them all; `make docs-check` only compares.
@@ -40,8 +44,9 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/binance-usdm-ws demo
 
 ## test: codegen --check, ruff, mypy --strict, the import-layer contracts, pytest; then the
-## runtime tests through the public-API fallback (no websockets internals), and against the
-## oldest websockets, attrs and cattrs the package declares (the main run has the newest)
+## transport tests through the public-API fallback (no websockets internals), and the runtime
+## tests against the oldest websockets, attrs and cattrs the package declares (the main run
+## has the newest)
 test: $(VENV)/.installed-test $(OLDEST)/.installed
 	$(PY) -m codegen --check
 	$(PY) -m ruff check --quiet src codegen tests examples bench scripts
@@ -49,7 +54,7 @@ test: $(VENV)/.installed-test $(OLDEST)/.installed
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(PY) -m pytest -m ""
-	BINANCE_USDM_WS_NO_INTERNALS=1 $(PY) -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
+	BINANCE_USDM_WS_NO_INTERNALS=1 $(PY) -m pytest -q -p no:cacheprovider $(TRANSPORT_TESTS)
 	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider $(RUNTIME_TESTS)
 
 ## docs: re-import every method page of $(DOCS) into schema/, then regenerate src/
