@@ -380,6 +380,19 @@ def test_an_order_needs_its_initial_margin_available() -> None:
     ok(emulator, "order.place", **limit("BUY", "0.010", "49900.00", reduceOnly="true"))
 
 
+def test_at_most_max_orders_open_orders_per_symbol() -> None:
+    emulator = make()
+    emulator.market.symbols["BTCUSDT"].max_orders = 3
+    placed = [ok(emulator, "order.place", **limit("BUY", "0.001", "49000.00")) for _ in range(3)]
+    assert code(emulator, "order.place", **limit("BUY", "0.001", "49000.00")) == (
+        -2025, "Reach max open order limit."
+    )  # fmt: skip
+    ok(emulator, "order.place", **{**limit("BUY", "0.01", "2900.00"), "symbol": "ETHUSDT"})
+    ok(emulator, "order.place", key=KEY_2, **limit("BUY", "0.001", "49000.00"))  # per account
+    ok(emulator, "order.cancel", symbol="BTCUSDT", orderId=placed[0]["orderId"])
+    ok(emulator, "order.place", **limit("BUY", "0.001", "49000.00"))
+
+
 def test_commissions_realized_pnl_and_the_position_figures() -> None:
     emulator = make()
     ok(emulator, "order.place", **market("BUY", "0.010"))  # 50000, fee 0.25

@@ -63,7 +63,9 @@ describe; the choices made where nothing is documented are marked
   position needs its initial margin (its notional at the feed price for MARKET, over the
   position's leverage) within the available balance (wallet + unrealized PnL - the initial
   margin of positions and open orders): else -2019 "Margin is insufficient." (*choice*: the
-  commission is not reserved). No PERCENT_PRICE, MARKET_LOT_SIZE or MAX_NUM_ORDERS (*choices*).
+  commission is not reserved). MAX_NUM_ORDERS: at most ``max_orders`` (200) open orders per
+  account and symbol, else -2025 "Reach max open order limit.". No PERCENT_PRICE or
+  MARKET_LOT_SIZE (*choices*: every order's price is accepted however far from the feed).
 - Accounts (:meth:`Emulator.account`): balances (10000 USDT by default) and positions per
   (symbol, position side): ``BOTH`` in one-way mode, ``LONG``/``SHORT`` with
   ``account.hedge_mode = True``; margins at leverage 20 and the feed prices.

@@ -42,6 +42,7 @@ DEFAULT_BALANCES: Mapping[str, str] = {"USDT": "10000.00000000"}
 DEFAULT_LEVERAGE = 20
 DEFAULT_STEP = Decimal("0.001")
 DEFAULT_MIN_NOTIONAL = Decimal("5.0")
+DEFAULT_MAX_ORDERS = 200
 MAINT_MARGIN_RATE = Decimal("0.004")
 MAX_NOTIONAL = "20000000"
 MARGIN_ASSET = "USDT"
@@ -92,6 +93,8 @@ class Symbol:
     """LOT_SIZE ``stepSize``."""
     min_notional: Decimal = DEFAULT_MIN_NOTIONAL
     """MIN_NOTIONAL ``notional``."""
+    max_orders: int = DEFAULT_MAX_ORDERS
+    """MAX_NUM_ORDERS ``limit``: open orders per account on this symbol."""
 
     def level(self, side: str, index: int) -> tuple[Decimal, Decimal]:
         """The ``index``-th level (0: best) of ``side`` (``bids``/``asks``): price, quantity."""
@@ -113,7 +116,8 @@ class Market:
 
     ``symbols`` maps each name to its last price (a string or Decimal: the tick size is
     its last decimal), or to a mapping with ``price`` and optionally ``tickSize``,
-    ``stepSize`` (default 0.001) and ``minNotional`` (default 5.0).
+    ``stepSize`` (default 0.001), ``minNotional`` (default 5.0) and ``maxNumOrders``
+    (default 200).
     """
 
     def __init__(self, symbols: Mapping[str, Any], clock: Callable[[], int]) -> None:
@@ -129,11 +133,13 @@ class Market:
             tick = Decimal(spec["tickSize"]) if "tickSize" in spec else _tick_of(price)
             step = Decimal(spec.get("stepSize", DEFAULT_STEP))
             notional = Decimal(spec.get("minNotional", DEFAULT_MIN_NOTIONAL))
+            max_orders = int(spec.get("maxNumOrders", DEFAULT_MAX_ORDERS))
         else:
             price = Decimal(spec)
             tick, step, notional = _tick_of(price), DEFAULT_STEP, DEFAULT_MIN_NOTIONAL
+            max_orders = DEFAULT_MAX_ORDERS
         index = len(self.symbols) if name not in self.symbols else list(self.symbols).index(name)
-        symbol = Symbol(name, price, tick, 1_000_000 * (index + 1), step, notional)
+        symbol = Symbol(name, price, tick, 1_000_000 * (index + 1), step, notional, max_orders)
         self.symbols[name] = symbol
         return symbol
 

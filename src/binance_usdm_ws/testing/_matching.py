@@ -296,6 +296,9 @@ class Engine:
                 raise Reject(400, -4015, "Client order id is not valid.")
             if any(o.client_order_id == client_id for o in account.open_orders.values()):
                 raise Reject(400, -4116, "ClientOrderId is duplicated.")
+        open_here = sum(o.symbol == symbol.name for o in account.open_orders.values())
+        if open_here >= symbol.max_orders:
+            raise Reject(400, -2025, "Reach max open order limit.")
         side = params["side"]
         reduce_only = _true(params, "reduceOnly")
         closing = reduce_only or self._closes(side, position_side)
