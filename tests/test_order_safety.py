@@ -255,6 +255,25 @@ async def test_a_rotated_connection_is_logged_on_before_it_takes_calls() -> None
         assert methods(emulator) == ["session.logon", "order.place"] * 2
 
 
+@pytest.mark.parametrize("skew_ms", [-2000, 6000])  # the server's clock behind, or ahead
+async def test_a_logon_refused_for_its_timestamp_measures_the_clock_and_logs_on(
+    skew_ms: int,
+) -> None:
+    clock = FakeClock()
+    emulator = Emulator(
+        api_keys={KEY_1}, public_keys={KEY_1: ED_PUBLIC}, clock=lambda: clock() + skew_ms
+    )
+    async with emulator:
+        options: dict[str, Any] = {"private_key": ED_PEM, "session_logon": True}
+        async with AsyncClient(KEY_1, url=emulator.url, clock=clock, **options) as client:
+            assert skew_ms - 1000 < client.time_offset <= skew_ms + 1000
+            await place(client)
+        assert methods(emulator) == ["session.logon", "session.status", "session.logon"] + [
+            "order.place"
+        ]
+        assert emulator.errors[-1021] == 1
+
+
 async def test_after_a_logout_the_next_signed_call_logs_on_again() -> None:
     emulator = session_emulator()
     options: dict[str, Any] = {"private_key": ED_PEM, "session_logon": True}

@@ -15,7 +15,7 @@ from .._core.log import logger
 from .._core.ratelimit import ORDER_METHODS, Cost, RateLimiter, RateLimitMode
 from .._core.signing import KeyInput, Signer, make_signer
 from .._generated.methods import METHODS, AsyncApi
-from .._generated.models import OrderStatusResult, SessionLogonResponse
+from .._generated.models import OrderStatusResult, SessionLogonResponse, SessionStatusResponse
 from .._io.connection import Connection
 from .._io.supervisor import Supervisor
 from .._services.keepalive import (
@@ -611,24 +611,40 @@ class AsyncClient(AsyncApi):
             ) from exc
 
     async def _logon(self, connection: Connection) -> None:
-        """``session.logon`` on ``connection`` with the client's key (Ed25519-signed)."""
-        assert self._signer is not None and self._api_key is not None
-        params: dict[str, Any] = {"apiKey": self._api_key, "recvWindow": self._recv_window}
-        cost = self._policy("session.logon", params)[0]
+        """``session.logon`` on ``connection`` with the client's key (Ed25519-signed); on
+        -1021 the server's clock is measured (``session.status``) and it logs on once more."""
+        try:
+            await self._on_connection(connection, "session.logon", SessionLogonResponse)
+        except ApiError as error:
+            if error.code != -1021:
+                raise
+            await self._on_connection(connection, "session.status", SessionStatusResponse)
+            await self._on_connection(connection, "session.logon", SessionLogonResponse)
+
+    async def _on_connection(
+        self, connection: Connection, method: str, response_type: type[R]
+    ) -> R:
+        """One paced, unretried ``session.*`` call on ``connection`` itself (the request path
+        takes the newest connection; a logon is for this one). Its ``serverTime`` is taken."""
+        params: dict[str, Any] = {}
+        if method == "session.logon":
+            params = {"apiKey": self._api_key, "recvWindow": self._recv_window}
+        cost = self._policy(method, params)[0]
         if not self._limiter.take(cost):
-            await self._limiter.acquire(cost, "session.logon", self._timeout)
-        params["timestamp"] = self._now_ms()
-        params["signature"] = self._signer(params)
+            await self._limiter.acquire(cost, method, self._timeout)
+        if method == "session.logon":
+            assert self._signer is not None
+            params["timestamp"] = self._now_ms()
+            params["signature"] = self._signer(params)
         sent_at = asyncio.get_running_loop().time()
         try:
-            reply = await connection.request(
-                "session.logon", params, SessionLogonResponse, self._timeout
-            )
+            reply = await connection.request(method, params, response_type, self._timeout)
         except ApiError as error:
             self._limiter.observe_error(error)
             raise
         self._measure(reply, sent_at)
         self._limiter.observe(reply.rate_limits)
+        return reply
 
     @staticmethod
     def _remaining(deadline: float | None) -> float | None:
