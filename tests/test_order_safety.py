@@ -274,6 +274,15 @@ async def test_a_logon_refused_for_its_timestamp_measures_the_clock_and_logs_on(
         assert emulator.errors[-1021] == 1
 
 
+async def test_a_logon_is_not_held_back_by_the_calls_waiting_for_it() -> None:
+    emulator = session_emulator()
+    options: dict[str, Any] = {"private_key": ED_PEM, "session_logon": True, "max_pending": 2}
+    async with emulator, AsyncClient(KEY_1, url=emulator.url, **options) as client:
+        await emulator.drop_connections()
+        await asyncio.gather(*(place(client, timeout=5) for _ in range(4)))
+        assert methods(emulator).count("session.logon") == 2
+
+
 async def test_after_a_logout_the_next_signed_call_logs_on_again() -> None:
     emulator = session_emulator()
     options: dict[str, Any] = {"private_key": ED_PEM, "session_logon": True}

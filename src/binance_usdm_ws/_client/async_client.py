@@ -464,13 +464,14 @@ class AsyncClient(AsyncApi):
         if not limiter.take(cost):
             await limiter.acquire(cost, method, timeout)
             timeout = self._remaining(deadline)
-        if self._in_flight >= self._max_pending:
+        # A logon takes no slot: the calls holding them may be waiting for it.
+        if self._in_flight >= self._max_pending and call.connection is None:
             await self._wait_for_slot(method, timeout)
             timeout = self._remaining(deadline)
         self._in_flight += 1
         try:
-            connection = self._supervisor.latest
-            if connection is None or resend:
+            connection = call.connection or self._supervisor.latest
+            if connection is None or (resend and call.connection is None):
                 connection = await self._supervisor.connection(timeout, method)
                 timeout = self._remaining(deadline)
             if call.signed:
@@ -624,27 +625,19 @@ class AsyncClient(AsyncApi):
     async def _on_connection(
         self, connection: Connection, method: str, response_type: type[R]
     ) -> R:
-        """One paced, unretried ``session.*`` call on ``connection`` itself (the request path
-        takes the newest connection; a logon is for this one). Its ``serverTime`` is taken."""
+        """One ``session.*`` call on ``connection`` itself, not the newest one, and not
+        retried: one attempt of the request path (paced, stamped and signed, timed)."""
         params: dict[str, Any] = {}
+        call = _Call(method, params, response_type)
+        call.connection = connection
+        call.timed = True
         if method == "session.logon":
-            params = {"apiKey": self._api_key, "recvWindow": self._recv_window}
-        cost = self._policy(method, params)[0]
-        if not self._limiter.take(cost):
-            await self._limiter.acquire(cost, method, self._timeout)
-        if method == "session.logon":
-            assert self._signer is not None
-            params["timestamp"] = self._now_ms()
-            params["signature"] = self._signer(params)
-        sent_at = asyncio.get_running_loop().time()
-        try:
-            reply = await connection.request(method, params, response_type, self._timeout)
-        except ApiError as error:
-            self._limiter.observe_error(error)
-            raise
-        self._measure(reply, sent_at)
-        self._limiter.observe(reply.rate_limits)
-        return reply
+            params.update(apiKey=self._api_key, recvWindow=self._recv_window)
+            call.signed = True
+        call.cost = self._policy(method, params)[0]
+        timeout = self._timeout
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+        return await self._attempt(call, deadline, timeout, False)
 
     @staticmethod
     def _remaining(deadline: float | None) -> float | None:
@@ -682,6 +675,7 @@ class _Call(Generic[R]):
     __slots__ = (
         "account",
         "action",
+        "connection",
         "cost",
         "logon",
         "method",
@@ -698,6 +692,7 @@ class _Call(Generic[R]):
         self.cost: Cost = ()
         self.account: str | None = None  # whose ORDERS limits it counts in
         self.signed = self.logon = self.timed = False
+        self.connection: Connection | None = None  # this one, not the newest (a logon's)
         self.action: tuple[str, str | None, bool] | None = None  # see _ORDER_ACTIONS
 
 
