@@ -476,7 +476,7 @@ class Engine:
         trade_id: int,
         maker: bool,
     ) -> None:
-        now = self._clock()
+        now = order.update_time  # the fill's time (a second clock reading may be 1 ms on)
         trade = {
             "l": fmt(quantity),
             "L": fmt(price),
@@ -598,7 +598,7 @@ class Engine:
     ) -> None:
         if not self.emit:
             return
-        now = self._clock()
+        now = order.update_time  # the change the event tells of: one time, as in the replies
         bid, ask = self.accounts.notionals(account, order.symbol, order.position_side)
         body: dict[str, Any] = {
             "s": order.symbol,
