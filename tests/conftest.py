@@ -17,6 +17,19 @@ KEY_1 = "k1TestApiKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 KEY_2 = "k2TestApiKeyBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 
 
+def readme_block(heading: str) -> str:
+    """The first Python block after the README's line ``heading``: what a test runs as written."""
+    section = (ROOT / "README.md").read_text().split(f"\n{heading}\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def run_readme_block(heading: str) -> dict[str, Any]:
+    """The namespace of that block, executed (its definitions, for the test to call)."""
+    namespace: dict[str, Any] = {}
+    exec(compile(readme_block(heading), "README.md", "exec"), namespace)
+    return namespace
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -24,7 +24,7 @@ from binance_usdm_ws.errors import (
 )
 from binance_usdm_ws.testing import Emulator, FakeClock
 
-from .conftest import KEY_1, KEY_2, ROOT
+from .conftest import KEY_1, KEY_2, run_readme_block
 
 SECRET = "s" * 64
 ED_KEY = ed25519.Ed25519PrivateKey.generate()
@@ -354,11 +354,7 @@ async def test_the_readme_session_snippet(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Sessions, server time, and orders that are never doubled", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    namespace: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    namespace = run_readme_block("### Sessions, server time, and orders that are never doubled")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ed25519.pem").write_bytes(ED_PEM)
     async with session_emulator() as emulator:

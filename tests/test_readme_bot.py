@@ -4,13 +4,13 @@ plugin loaded as an installed package loads it and pytest-asyncio in its default
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from .conftest import readme_block
+
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = "binance_usdm_ws.testing.pytest_plugin"
 ARGS = (
     "-p",
@@ -24,9 +24,7 @@ ARGS = (
 
 def readme_bot_test() -> str:
     """The first Python block after "#### The pytest plugin" in README.md."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("#### The pytest plugin\n", 1)[1].split("\n## ", 1)[0]
-    return section.split("```python\n", 1)[1].split("```", 1)[0]
+    return readme_block("#### The pytest plugin")
 
 
 def run_readme(pytester: pytest.Pytester) -> pytest.RunResult:

@@ -21,7 +21,7 @@ from binance_usdm_ws._core.signing import make_signer, payload
 from binance_usdm_ws.errors import ApiError
 from binance_usdm_ws.testing import Emulator, FakeClock
 
-from .conftest import KEY_1, KEY_2, ROOT
+from .conftest import KEY_1, KEY_2, run_readme_block
 
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 SYMBOL = "币安人生USDT"
@@ -233,11 +233,7 @@ async def test_the_timestamp_is_taken_as_the_frame_goes_out(clock: FakeClock) ->
 async def test_the_readme_snippet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Signed methods", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    namespace: dict[str, Any] = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    namespace = run_readme_block("### Signed methods")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ed25519.pem").write_bytes(pem(ED_KEY))
     (tmp_path / "rsa.pem").write_bytes(pem(RSA_KEY))
