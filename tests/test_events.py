@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from binance_usdm_ws import ProtocolError
+from binance_usdm_ws._core import converter
 from binance_usdm_ws._core.converter import CONVERTER
 from binance_usdm_ws.events import (
     AccountConfigUpdateEvent,
@@ -200,6 +201,18 @@ def test_decimal_fields_take_only_decimal_strings(value: Any, ok: bool) -> None:
     else:
         with pytest.raises(TypeError):
             CONVERTER.structure(value, Decimal)
+
+
+def test_decimals_parsed_once_stay_strict_and_the_cache_stays_bounded() -> None:
+    first = CONVERTER.structure("12.50", Decimal)
+    assert CONVERTER.structure("12.50", Decimal) is first  # the second read is the first's
+    assert str(first) == "12.50"  # the text's own exponent, not a normalized form
+    for value in (12.5, ["12.50"], " 12.50"):  # near misses of a cached text still fail
+        with pytest.raises(TypeError):
+            CONVERTER.structure(value, Decimal)
+    for n in range(3 * converter._DECIMALS_MAX):
+        assert CONVERTER.structure(f"{n}.5", Decimal) == Decimal(n) + Decimal("0.5")
+    assert 0 < len(converter._DECIMALS) <= converter._DECIMALS_MAX
 
 
 def test_decimals_are_written_as_plain_strings() -> None:
