@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
                 status[name],
                 t["name"],
                 f"{t['value']:.3f} {t['op']} {t['target']:g}",
-                "met" if t["met"] else "MISSED",
+                ("met" if t["met"] else "MISSED")
+                + ("" if t.get("settled", True) else " (not settled: the CI holds the target)"),
             ]
             for t in targets
         ] or [[name, status[name], "", "", ""]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -19,6 +20,7 @@ __all__ = [
     "alternate",
     "alternate_async",
     "machine",
+    "median_interval",
     "paired_ratio",
     "print_table",
     "rss_bytes",
@@ -60,18 +62,38 @@ async def alternate_async(
 
 
 class Ratio(NamedTuple):
-    """Median of per-round ratios, with their quartiles (the spread between rounds)."""
+    """Median of per-round ratios, with their quartiles (the spread between rounds) and a 95 %
+    confidence interval of the median (how far the median itself may be off)."""
 
     median: float
     q1: float
     q3: float
+    ci_low: float
+    ci_high: float
 
     def __str__(self) -> str:
-        return f"{self.median:.3f} ({self.q1:.2f}-{self.q3:.2f})"
+        return (
+            f"{self.median:.3f} ({self.q1:.2f}-{self.q3:.2f}; "
+            f"CI {self.ci_low:.3f}-{self.ci_high:.3f})"
+        )
+
+
+def median_interval(values: Sequence[float]) -> tuple[float, float]:
+    """A 95 % confidence interval of the median of ``values``, assuming nothing of their
+    distribution: the order statistics ranked ``n/2 - 0.98 sqrt(n)`` and ``1 + n/2 + 0.98
+    sqrt(n)`` (for 100 values, the 40th and the 61st)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        raise ValueError("no values")
+    half_width = 0.98 * math.sqrt(n)
+    low = max(0, math.floor(n / 2 - half_width) - 1)
+    high = min(n - 1, math.ceil(1 + n / 2 + half_width) - 1)
+    return ordered[low], ordered[high]
 
 
 def paired_ratio(a: Sequence[float], b: Sequence[float]) -> Ratio:
-    """Median over rounds of ``a[i] / b[i]``, with the quartiles.
+    """Median over rounds of ``a[i] / b[i]``, with the quartiles and the median's 95 % CI.
 
     Each round's A and B ran back to back, so their ratio cancels what the
     machine did to both at that moment (another process, the CPU clock); the
@@ -79,7 +101,7 @@ def paired_ratio(a: Sequence[float], b: Sequence[float]) -> Ratio:
     """
     ratios = [x / y for x, y in zip(a, b, strict=True)]
     q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-    return Ratio(statistics.median(ratios), q1, q3)
+    return Ratio(statistics.median(ratios), q1, q3, *median_interval(ratios))
 
 
 class Check:
@@ -88,10 +110,21 @@ class Check:
     def __init__(self) -> None:
         self.results: list[dict[str, Any]] = []
 
-    def __call__(self, name: str, value: float, op: str, target: float) -> None:
+    def __call__(self, name: str, value: float | Ratio, op: str, target: float) -> None:
+        """Check ``value`` (a :class:`Ratio`: its median) against ``target``; with a ratio,
+        say when the median's confidence interval reaches across the target (not settled)."""
+        ratio = value if isinstance(value, Ratio) else None
+        value = value.median if isinstance(value, Ratio) else value
         ok = value >= target if op == ">=" else value <= target
-        self.results.append({"name": name, "value": value, "op": op, "target": target, "met": ok})
-        print(f"  target {name}: {value:.3f} {op} {target:g} -> {'met' if ok else 'MISSED'}")
+        result = {"name": name, "value": value, "op": op, "target": target, "met": ok}
+        line = f"  target {name}: {value:.3f} {op} {target:g} -> {'met' if ok else 'MISSED'}"
+        if ratio is not None:
+            settled = not ratio.ci_low <= target <= ratio.ci_high
+            result.update(ci=[ratio.ci_low, ratio.ci_high], settled=settled)
+            line += f" (median's 95 % CI {ratio.ci_low:.3f}-{ratio.ci_high:.3f}"
+            line += ")" if settled else f", which holds {target:g}: not settled)"
+        self.results.append(result)
+        print(line)
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -79,11 +79,11 @@ def main(argv: list[str] | None = None) -> None:
     print_table(
         f"codec, one ping request + reply, µs per message, "
         f"median of {args.rounds} alternating rounds",
-        ["", "sdk µs", "json µs", "sdk/json (quartiles)"],
+        ["", "sdk µs", "json µs", "sdk/json (quartiles; CI)"],
         [["encode + decode", sdk, plain, str(ratio)]],
     )
     check = Check()
-    check("codec sdk/json", ratio.median, "<=", 2.0)
+    check("codec sdk/json", ratio, "<=", 2.0)
     write_result(
         "codec",
         {

@@ -43,7 +43,8 @@ __all__ = ["API_KEY", "RawClient", "main", "run_calls"]
 
 API_KEY = "benchApiKey0123456789benchApiKey0123456789benchApiKey0123456789ab"
 METHOD = "userDataStream.ping"
-TARGETS = {"sequential": 0.95, "50_in_flight": 0.85}
+# Issue 11: at or above the ratios before the redesign (issue 6 asked 0.85 for 50 in flight).
+TARGETS = {"sequential": 0.95, "50_in_flight": 1.0}
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # the SDK's compact form
 
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     print_table(
         f"round trip, {METHOD}, medians of {args.rounds} alternating rounds "
-        "(sdk/raw: median of the per-round ratios, and their quartiles)",
+        "(sdk/raw: median of the per-round ratios, their quartiles, the median's 95 % CI)",
         ["scenario", "sdk calls/s", "raw calls/s", "sdk/raw"]
         + ["sdk CPU µs/call", "raw CPU µs/call", "sdk/raw"],
         rows,
@@ -183,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     check = Check()
     for label, target in TARGETS.items():
-        value = scenarios[label]["throughput_ratio"]["median"]
+        value = Ratio(**scenarios[label]["throughput_ratio"])
         check(f"{label} calls/s sdk/raw", value, ">=", target)
     write_result(
         "roundtrip", {"rounds": args.rounds, "scenarios": scenarios, "targets": check.results}

@@ -40,7 +40,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from binance_usdm_ws import AsyncClient
 from binance_usdm_ws._core.signing import make_signer
 
-from ._harness import Check, alternate_async, paired_ratio, print_table, write_result
+from ._harness import Check, Ratio, alternate_async, paired_ratio, print_table, write_result
 from .reply_server import reply_server
 from .roundtrip import API_KEY, run_calls
 
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     with reply_server() as url:
         samples = asyncio.run(_scenario(url, args.calls, args.rounds))
     rows: list[list[object]] = []
-    ratios: dict[str, float] = {}
+    ratios: dict[str, Ratio] = {}
     result: dict[str, Any] = {}
     for mode in ("hmac", "session"):
         sdk, raw = samples[f"sdk_{mode}"], samples[f"raw_{mode}"]
@@ -168,14 +168,14 @@ def main(argv: list[str] | None = None) -> None:
                    ("calls_per_s", "cpu_us_per_call")]  # fmt: skip
         rows.append([mode, medians[0], medians[2], str(ratio), medians[1], medians[3]])
         result[mode] = {"ratio": ratio._asdict(), "medians": medians}
-        ratios[mode] = ratio.median
+        ratios[mode] = ratio
     ed = samples["sdk_ed25519"]
     ed_rate = statistics.median(s["calls_per_s"] for s in ed)
     ed_cpu = statistics.median(s["cpu_us_per_call"] for s in ed)
     rows.append(["ed25519 per request", ed_rate, "", "", ed_cpu, ""])
     print_table(
         f"signed order.place, one at a time, medians of {args.rounds} alternating rounds "
-        "(sdk/raw: median of the per-round ratios, and their quartiles)",
+        "(sdk/raw: median of the per-round ratios, their quartiles, the median's 95 % CI)",
         ["signing", "sdk calls/s", "raw calls/s", "sdk/raw", "sdk CPU µs/call", "raw CPU µs/call"],
         rows,
     )
