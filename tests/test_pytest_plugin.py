@@ -4,13 +4,13 @@ the project's own auto mode would hide), with ``--strict-markers``."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
+from .conftest import ROOT
+
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = "binance_usdm_ws.testing.pytest_plugin"
 # Strict mode (pytest-asyncio's default) and no configuration at all; -W silences only
 # pytest-asyncio's nudge to set asyncio_default_fixture_loop_scope.

@@ -8,18 +8,9 @@ import re
 import pytest
 
 from .conftest import readme_block
+from .test_pytest_plugin import STRICT as ARGS
 
 pytest_plugins = ["pytester"]
-
-PLUGIN = "binance_usdm_ws.testing.pytest_plugin"
-ARGS = (
-    "-p",
-    PLUGIN,
-    "--asyncio-mode=strict",
-    "--strict-markers",
-    "-W",
-    "ignore::DeprecationWarning",
-)
 
 
 def readme_bot_test() -> str:
