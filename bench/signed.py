@@ -12,8 +12,12 @@ and then
   ``session_logon=True``.
 
 It encodes with ``json.dumps`` and decodes each reply with ``json.loads``; the SDK also
-checks the reply and builds the typed order. Also printed: what an Ed25519 (and an HMAC)
-signature costs per request, in µs, measured on the signer alone.
+checks the reply and builds the typed order. So the same run also times ``raw_typed``: the
+HMAC raw loop that then builds the same typed reply with the SDK's converter
+(``OrderPlaceResponse``, its order and its ``rateLimits``). It has no target: it splits the
+gap into the typed decode (raw_typed/raw) and everything else the SDK does (sdk/raw_typed).
+Also printed: what an Ed25519 (and an HMAC) signature costs per request, in µs, measured on
+the signer alone.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from websockets.asyncio.client import ClientConnection, connect
 
-from binance_usdm_ws import AsyncClient
+from binance_usdm_ws import AsyncClient, OrderPlaceResponse
+from binance_usdm_ws._core.converter import CONVERTER
 from binance_usdm_ws._core.signing import make_signer
 
 from ._harness import Check, Ratio, alternate_async, paired_ratio, print_table, write_result
@@ -63,8 +68,14 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode
 class RawSigned:
     """The baseline: a hand-written signed order loop (HMAC per request, or a session)."""
 
-    def __init__(self, ws: ClientConnection, ed_key: ed25519.Ed25519PrivateKey | None) -> None:
+    def __init__(
+        self,
+        ws: ClientConnection,
+        ed_key: ed25519.Ed25519PrivateKey | None,
+        typed: bool = False,
+    ) -> None:
         self._ws = ws
+        self._typed = typed  # build the SDK's typed reply from the decoded JSON
         self._ids = itertools.count()
         self._mac = hmac.new(SECRET.encode(), digestmod=hashlib.sha256)
         self._ed_key = ed_key
@@ -101,7 +112,10 @@ class RawSigned:
     async def _send(self, params: dict[str, Any]) -> Any:
         request = {"id": str(next(self._ids)), "method": "order.place", "params": params}
         await self._ws.send(_dumps(request))
-        return json.loads(await self._ws.recv())
+        reply = json.loads(await self._ws.recv())
+        if self._typed:
+            return CONVERTER.structure(reply, OrderPlaceResponse)
+        return reply
 
 
 def sdk_place(client: AsyncClient) -> Callable[[], Awaitable[Any]]:
@@ -127,12 +141,15 @@ async def _scenario(url: str, calls: int, rounds: int) -> dict[str, Any]:
         AsyncClient(API_KEY, private_key=ed_pem, url=url) as ed_client,
         connect(url, compression=None) as ws_hmac,
         connect(url, compression=None) as ws_session,
+        connect(url, compression=None) as ws_typed,
     ):
         raw_hmac, raw_session = RawSigned(ws_hmac, None), RawSigned(ws_session, ed_key)
+        raw_typed = RawSigned(ws_typed, None, typed=True)
         await raw_session.logon()
         callers: dict[str, Callable[[], Awaitable[Any]]] = {
             "sdk_hmac": sdk_place(hmac_client),
             "raw_hmac": raw_hmac.place_hmac,
+            "raw_typed": raw_typed.place_hmac,
             "sdk_session": sdk_place(session_client),
             "raw_session": raw_session.place_in_session,
             "sdk_ed25519": sdk_place(ed_client),
@@ -161,22 +178,29 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[list[object]] = []
     ratios: dict[str, Ratio] = {}
     result: dict[str, Any] = {}
-    for mode in ("hmac", "session"):
-        sdk, raw = samples[f"sdk_{mode}"], samples[f"raw_{mode}"]
-        ratio = paired_ratio([s["calls_per_s"] for s in sdk], [s["calls_per_s"] for s in raw])
-        medians = [statistics.median(s[k] for s in runs) for runs in (sdk, raw) for k in
+    pairs = {  # name: (a, b), compared as a/b; the last two split the HMAC gap, no target
+        "hmac": ("sdk_hmac", "raw_hmac"),
+        "session": ("sdk_session", "raw_session"),
+        "hmac, sdk/raw_typed": ("sdk_hmac", "raw_typed"),
+        "hmac, raw_typed/raw": ("raw_typed", "raw_hmac"),
+    }
+    for name, (a, b) in pairs.items():
+        runs_a, runs_b = samples[a], samples[b]
+        ratio = paired_ratio([s["calls_per_s"] for s in runs_a], [s["calls_per_s"] for s in runs_b])
+        medians = [statistics.median(s[k] for s in runs) for runs in (runs_a, runs_b) for k in
                    ("calls_per_s", "cpu_us_per_call")]  # fmt: skip
-        rows.append([mode, medians[0], medians[2], str(ratio), medians[1], medians[3]])
-        result[mode] = {"ratio": ratio._asdict(), "medians": medians}
-        ratios[mode] = ratio
+        rows.append([name, medians[0], medians[2], str(ratio), medians[1], medians[3]])
+        result[name] = {"ratio": ratio._asdict(), "medians": medians}
+        ratios[name] = ratio
     ed = samples["sdk_ed25519"]
     ed_rate = statistics.median(s["calls_per_s"] for s in ed)
     ed_cpu = statistics.median(s["cpu_us_per_call"] for s in ed)
-    rows.append(["ed25519 per request", ed_rate, "", "", ed_cpu, ""])
+    rows.append(["sdk, ed25519 per request", ed_rate, "", "", ed_cpu, ""])
     print_table(
         f"signed order.place, one at a time, medians of {args.rounds} alternating rounds "
-        "(sdk/raw: median of the per-round ratios, their quartiles, the median's 95 % CI)",
-        ["signing", "sdk calls/s", "raw calls/s", "sdk/raw", "sdk CPU µs/call", "raw CPU µs/call"],
+        "(a/b: median of the per-round ratios, their quartiles, the median's 95 % CI; "
+        "a is sdk, b raw, unless named)",
+        ["signing", "a calls/s", "b calls/s", "a/b", "a CPU µs/call", "b CPU µs/call"],
         rows,
     )
     ed_signer = make_signer(None, ed_pem_for_timing(), None)
