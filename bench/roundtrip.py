@@ -6,7 +6,9 @@ websockets settings as the SDK's (no compression). The raw loop sends the
 same request JSON (``id``, ``method``, ``params.apiKey``; ids from a counter)
 and ``json.loads`` every reply. One call at a time it reads the next frame
 itself; with calls in flight it needs what any multiplexing client needs: a
-reader task, and a future per call found by id.
+reader task, and a future per call found by id. The sequential rounds also time
+``raw_typed``, the raw loop building the SDK's typed reply from its JSON: no target, it
+splits the gap into the typed decode (raw_typed/raw) and the rest (sdk/raw_typed).
 
 Measured per round: calls/s (wall clock) and the client's CPU µs per call
 (``time.process_time`` of this process: the server's CPU is not counted).
@@ -27,7 +29,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from binance_usdm_ws import AsyncClient
+from binance_usdm_ws import AsyncClient, UserDataStreamPingResponse
+from binance_usdm_ws._core.converter import CONVERTER
 
 from ._harness import (
     Check,
@@ -69,6 +72,11 @@ class RawClient:
         _, text = self._request()
         await self._ws.send(text)
         return json.loads(await self._ws.recv())
+
+    async def call_typed(self) -> UserDataStreamPingResponse:
+        """:meth:`call`, then the SDK's typed reply built from the JSON (not a baseline: it
+        splits the gap into the typed decode and the rest of what the SDK does)."""
+        return CONVERTER.structure(await self.call(), UserDataStreamPingResponse)
 
     async def call_multiplexed(self) -> Any:
         """One call among many in flight: a reader task hands each reply to its future."""
@@ -112,6 +120,7 @@ async def _clients(
         AsyncClient(api_key=API_KEY, url=url) as client,
         connect(url, compression=None) as ws,
         connect(url, compression=None) as ws_for_reader,
+        connect(url, compression=None) as ws_typed,
     ):
         raw = RawClient(ws)
         callers: dict[str, Callable[[], Awaitable[Any]]] = {
@@ -122,6 +131,7 @@ async def _clients(
             # Not a target: the raw loop reading through a reader task and a future per
             # call, which is what the SDK did before it read replies in websockets' callback.
             callers["raw_reader"] = RawClient(ws_for_reader).call_multiplexed
+            callers["raw_typed"] = RawClient(ws_typed).call_typed
         yield callers
 
 
@@ -176,11 +186,18 @@ def main(argv: list[str] | None = None) -> None:
         + ["sdk CPU µs/call", "raw CPU µs/call", "sdk/raw"],
         rows,
     )
-    reader = _ratio(scenarios["sequential"]["samples"], "calls_per_s", "raw_reader")
-    scenarios["sequential"]["raw_reader_ratio"] = reader._asdict()
+    sequential = scenarios["sequential"]
+    reader = _ratio(sequential["samples"], "calls_per_s", "raw_reader")
+    sdk_typed = _ratio(sequential["samples"], "calls_per_s", "sdk", "raw_typed")
+    typed = _ratio(sequential["samples"], "calls_per_s", "raw_typed")
+    sequential["raw_reader_ratio"] = reader._asdict()
+    sequential["sdk_raw_typed_ratio"] = sdk_typed._asdict()
+    sequential["raw_typed_ratio"] = typed._asdict()
     print(
-        "\n  sequential, calls/s of the raw loop reading through a reader task and a future "
-        f"per call / the raw loop: {reader}"
+        "\n  sequential, calls/s (no targets):\n"
+        f"  - the raw loop reading through a reader task and a future per call / raw: {reader}\n"
+        f"  - raw_typed (the raw loop building the SDK's typed reply) / raw: {typed}\n"
+        f"  - sdk / raw_typed: {sdk_typed}"
     )
     check = Check()
     for label, target in TARGETS.items():
@@ -191,8 +208,10 @@ def main(argv: list[str] | None = None) -> None:
     )
 
 
-def _ratio(samples: dict[str, list[dict[str, float]]], key: str, who: str) -> Ratio:
-    return paired_ratio([s[key] for s in samples[who]], [s[key] for s in samples["raw"]])
+def _ratio(
+    samples: dict[str, list[dict[str, float]]], key: str, who: str, base: str = "raw"
+) -> Ratio:
+    return paired_ratio([s[key] for s in samples[who]], [s[key] for s in samples[base]])
 
 
 if __name__ == "__main__":
