@@ -38,7 +38,7 @@ async def test_signed_raw_typed_builds_the_order_reply_the_sdk_returns() -> None
         ):
             sdk_reply = await sdk_place(client)()
             raw_reply = await RawSigned(ws_raw, None).place_hmac()
-            typed_reply = await RawSigned(ws_typed, None, typed=True).place_hmac()
+            typed_reply = await RawSigned(ws_typed, None).place_hmac_typed()
     assert isinstance(raw_reply, dict)  # the baseline proper leaves the reply as JSON
     assert raw_reply["result"]["status"] == "NEW"
     assert isinstance(typed_reply, OrderPlaceResponse)
