@@ -50,6 +50,8 @@ METHOD = "userDataStream.ping"
 TARGETS = {"sequential": 0.95, "50_in_flight": 1.0}
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # the SDK's compact form
+# The hook the SDK's protocol looks up once per reply type, not CONVERTER.structure's dispatch.
+_structure_ping = CONVERTER.get_structure_hook(UserDataStreamPingResponse)
 
 
 class RawClient:
@@ -76,7 +78,10 @@ class RawClient:
     async def call_typed(self) -> UserDataStreamPingResponse:
         """:meth:`call`, then the SDK's typed reply built from the JSON (not a baseline: it
         splits the gap into the typed decode and the rest of what the SDK does)."""
-        return CONVERTER.structure(await self.call(), UserDataStreamPingResponse)
+        reply: UserDataStreamPingResponse = _structure_ping(
+            await self.call(), UserDataStreamPingResponse
+        )
+        return reply
 
     async def call_multiplexed(self) -> Any:
         """One call among many in flight: a reader task hands each reply to its future."""

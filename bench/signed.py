@@ -63,6 +63,8 @@ ORDER = {
 }
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
+# The hook the SDK's protocol looks up once per reply type, not CONVERTER.structure's dispatch.
+_structure_order = CONVERTER.get_structure_hook(OrderPlaceResponse)
 
 
 class RawSigned:
@@ -98,7 +100,8 @@ class RawSigned:
     async def place_hmac_typed(self) -> OrderPlaceResponse:
         """:meth:`place_hmac`, then the SDK's typed reply built from the JSON (not a baseline:
         it splits the gap into the typed decode and the rest of what the SDK does)."""
-        return CONVERTER.structure(await self.place_hmac(), OrderPlaceResponse)
+        reply: OrderPlaceResponse = _structure_order(await self.place_hmac(), OrderPlaceResponse)
+        return reply
 
     async def place_in_session(self) -> Any:
         params: dict[str, Any] = {
