@@ -661,6 +661,13 @@ class Engine:
                 found = order
         return found
 
+    def _find_open(self, account: Account, params: Mapping[str, Any], code: int, msg: str) -> Order:
+        """The open order ``params`` name; rejected (400, ``code``, ``msg``) when there is none."""
+        order = self._find(account, params)
+        if order is None or order.status not in OPEN:
+            raise Reject(400, code, msg)
+        return order
+
     def query(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """``order.status``."""
         order = self._find(self.accounts.account(api_key), params)
@@ -671,18 +678,14 @@ class Engine:
     def cancel(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """``order.cancel``."""
         account = self.accounts.account(api_key)
-        order = self._find(account, params)
-        if order is None or order.status not in OPEN:
-            raise Reject(400, -2011, "Unknown order sent.")
+        order = self._find_open(account, params, -2011, "Unknown order sent.")
         self._end(account, order, "CANCELED")
         return project(order.wire(), _models.OrderCancelResult)
 
     def modify(self, api_key: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """``order.modify`` (FACTS §10 and the Modify-Order page)."""
         account = self.accounts.account(api_key)
-        order = self._find(account, params)
-        if order is None or order.status not in OPEN:
-            raise Reject(400, -2013, "Order does not exist.")
+        order = self._find_open(account, params, -2013, "Order does not exist.")
         if order.type != "LIMIT":
             raise Reject(400, -5025, "Only limit order is supported.")
         if params["side"] != order.side:
